@@ -1,0 +1,68 @@
+"""The named handles a graph builder returns, and a checked ``feed_dict``."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelHandles:
+    """Everything a training loop, a test or a notebook needs from one model's graph.
+
+    Scalars are batch means in nats per image; ``per_image_*`` keep the batch
+    axis. ``x`` and ``eps`` are placeholders with defaults: when the graph has a
+    ``tf.data`` pipeline (``input`` is set) they draw from it and from stateless
+    noise keyed on (seed, global step), and feeding them overrides both.
+    """
+
+    graph: Any
+    config: Any
+    x: Any                  # [None, 784] images (the model's targets)
+    eps: Any                # [None, code] noise of the reparameterization
+    prior_eps: Any          # [num_prior_samples, code] noise for prior samples
+    global_step: Any
+    code_mean: Any          # posterior mean (post: loc, Slim: mu)
+    code_stddev: Any        # posterior standard deviation
+    z: Any                  # the reparameterized code
+    logits: Any             # decoder logits [None, 784]
+    per_image_log_likelihood: Any
+    per_image_kl: Any
+    reconstruction: Any     # mean -log p(x|z)
+    kl: Any                 # mean KL(q(z|x) || p(z))
+    elbo: Any               # mean ELBO = -(reconstruction + kl)
+    loss: Any               # -elbo, what Adam minimizes
+    train_op: Any
+    reconstructions: Any    # sigmoid(logits): Bernoulli means
+    prior_samples: Any      # decoded prior draws, Bernoulli means [num, 784]
+    init_op: Any
+    input: Any = None       # legacy_vae.graph.pipeline.InputHandles or None
+
+    @property
+    def code_size(self) -> int:
+        return int(self.eps.shape[-1])
+
+    def feed(self, images, eps=None) -> dict:
+        """A ``feed_dict`` for ``images`` (and optional ``eps``), with shapes checked first.
+
+        TensorFlow's own message names the tensor but not the fix; this one
+        says what shape is expected and how to get it from MNIST arrays.
+        """
+        images = np.asarray(images)
+        if images.ndim != 2 or images.shape[1] != 784:
+            fix = ""
+            if images.ndim >= 2 and int(np.prod(images.shape[1:])) == 784:
+                fix = f" Flatten it first: images.reshape(-1, 784) turns {images.shape} into (N, 784)."
+            raise ValueError(
+                f"placeholder {self.x.name} expects images of shape (N, 784) with pixels in [0, 1], "
+                f"got shape {images.shape}.{fix}")
+        feed = {self.x: images}
+        if eps is not None:
+            eps = np.asarray(eps)
+            if eps.shape != (images.shape[0], self.code_size):
+                raise ValueError(
+                    f"placeholder {self.eps.name} expects noise of shape "
+                    f"({images.shape[0]}, {self.code_size}) (batch, code size), got {eps.shape}.")
+            feed[self.eps] = eps
+        return feed

@@ -1,0 +1,43 @@
+"""Install legacy-vae: classic TF1 graph-mode VAEs on today's TensorFlow."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+setup(
+    name="legacy-vae",
+    version="0.1.0",
+    description=(
+        "Two classic TensorFlow 1 graph-mode MLP VAEs on MNIST, rebuilt through "
+        "tf.compat.v1, beside the TF2 tutorial's convolutional VAE."
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["legacy_vae", "legacy_vae.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "tf-slim==1.1.0",
+        "numpy",
+        "matplotlib",
+        # TensorFlow 2.21 no longer depends on tensorboard; the loop writes events for it.
+        "tensorboard",
+        "tqdm",
+        "pillow",
+    ],
+    extras_require={
+        "test": [
+            "pytest",
+            "nbformat",
+            "nbclient",
+            "ipykernel",
+        ],
+    },
+    entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
