@@ -1,0 +1,189 @@
+"""The ``legacy-vae`` command: argparse only, then one call into the package.
+
+    legacy-vae train     [--model both|post|slim|cvae] [overrides...] [--out DIR] [--resume DIR]
+    legacy-vae evaluate  RUN_DIR [--iw-samples K] [--split test|validation|train] [--seed S]
+    legacy-vae data      [--data-dir DIR] [--no-download]
+    legacy-vae bench     throughput|quality [...]
+
+A bad option or value exits with status 2 and one line saying what is wrong.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+MODEL_CHOICES = ("both", "post", "slim", "cvae")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (no usage block) and exit status 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(2)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="legacy-vae", description=__doc__.split("\n")[0])
+    from legacy_vae import __version__
+
+    parser.add_argument("--version", action="version", version=f"legacy-vae {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    train = sub.add_parser("train", help="train the graph-mode VAEs (or the TF2 convolutional VAE)",
+                           description="Train with each model's faithful defaults; options override them.")
+    train.add_argument("--model", choices=MODEL_CHOICES, default="both",
+                       help="which model to train (default: both graph-mode MLP models side by side)")
+    train.add_argument("--steps", type=_positive_int, help="optimizer steps (post: 12000, slim: 20000, cvae: 10 epochs)")
+    train.add_argument("--batch-size", type=_positive_int, help="images per step")
+    train.add_argument("--learning-rate", type=_positive_float, help="Adam's learning rate")
+    train.add_argument("--code-size", type=_positive_int, help="dimensions of the latent code")
+    train.add_argument("--binarize", choices=("none", "static", "dynamic"),
+                       help="grey levels (post default), threshold 0.5 (slim, cvae) or a fresh draw per batch")
+    train.add_argument("--visualize-every", type=_positive_int, metavar="N",
+                       help="validation ELBO and reconstruction figures every N steps (default 1000)")
+    train.add_argument("--checkpoint-every", type=_positive_int, metavar="N", help="checkpoint every N steps")
+    train.add_argument("--seed", type=_nonnegative_int, help="one seed makes a run repeatable (default 0)")
+    train.add_argument("--out", metavar="DIR", help="run folder (default runs/<model>-<timestamp>)")
+    train.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $LEGACY_VAE_DATA, then data/)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--feed-dict", action="store_true",
+                       help="feed batches through feed_dict instead of the tf.data iterator (slower, same losses)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
+                              description="Evaluate every model in RUN_DIR; prints a table and writes evaluation.json.")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("--iw-samples", type=_positive_int, default=5000, metavar="K",
+                          help="importance samples per image (default 5000)")
+    evaluate.add_argument("--split", choices=("test", "validation", "train"), default="test")
+    evaluate.add_argument("--seed", type=_nonnegative_int, default=0)
+    evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="evaluate only the first N images")
+    evaluate.add_argument("--data-dir", metavar="DIR")
+    evaluate.add_argument("--no-progress", action="store_true")
+
+    data = sub.add_parser("data", help="download or verify MNIST and report what was found",
+                          description="Locate MNIST (download it if missing), check it and print a report.")
+    data.add_argument("--data-dir", metavar="DIR", help="folder to use (default: $LEGACY_VAE_DATA, then data/)")
+    data.add_argument("--no-download", action="store_true", help="only check what is there")
+
+    bench = sub.add_parser("bench", help="benchmarks: throughput and quality tables",
+                           description="Benchmarks that print tables (and write JSON with --json).")
+    kinds = bench.add_subparsers(dest="bench", metavar="BENCH", parser_class=_Parser)
+    kinds.required = True
+    throughput = kinds.add_parser("throughput", help="training steps per second: graph mode vs TF2, and matmul peak")
+    throughput.add_argument("--repeats", type=_positive_int, default=5)
+    throughput.add_argument("--steps", type=_positive_int, default=1000, help="timed steps per repeat")
+    throughput.add_argument("--models", nargs="+", choices=("post", "slim"), default=["post", "slim"])
+    throughput.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    quality = kinds.add_parser("quality", help="train with faithful defaults, evaluate, compare with the literature")
+    quality.add_argument("--quick", action="store_true", help="a short version (minutes, not the full runs)")
+    quality.add_argument("--iw-samples", type=_positive_int, help="importance samples (default 5000; quick: 500)")
+    quality.add_argument("--out", metavar="DIR", help="where the runs go (default runs/bench-quality-<timestamp>)")
+    quality.add_argument("--data-dir", metavar="DIR")
+    quality.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    return parser
+
+
+def _train_configs(args):
+    from legacy_vae.config import defaults
+
+    names = ("post", "slim") if args.model == "both" else (args.model,)
+    overrides = {key: value for key, value in {
+        "steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "code_size": args.code_size, "binarize": args.binarize, "visualize_every": args.visualize_every,
+        "checkpoint_every": args.checkpoint_every, "seed": args.seed, "data_dir": args.data_dir,
+    }.items() if value is not None}
+    if args.feed_dict:
+        overrides["fast_input"] = False
+    return [defaults(name).replace(**overrides) for name in names]
+
+
+def _run(args) -> int:
+    if args.command == "train":
+        from legacy_vae import train
+
+        if args.resume:
+            train.resume(args.resume, steps=args.steps, progress=not args.no_progress)
+        else:
+            train.run(_train_configs(args), out=args.out, progress=not args.no_progress)
+        return 0
+    if args.command == "evaluate":
+        from legacy_vae import evaluate
+
+        evaluate.main(args.run_dir, iw_samples=args.iw_samples, split=args.split, seed=args.seed,
+                      limit=args.limit, data_dir=args.data_dir, progress=not args.no_progress)
+        return 0
+    if args.command == "data":
+        from legacy_vae.data import describe
+
+        print(describe(args.data_dir, download=not args.no_download))
+        return 0
+    if args.command == "bench":
+        if args.bench == "throughput":
+            from legacy_vae.bench import throughput
+
+            throughput.main(repeats=args.repeats, steps=args.steps, models=args.models, json_path=args.json)
+        else:
+            from legacy_vae.bench import quality
+
+            quality.main(quick=args.quick, iw_samples=args.iw_samples, out=args.out,
+                         data_dir=args.data_dir, json_path=args.json)
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    # Quieten TensorFlow's C++ start-up banner for command-line use; a user's own setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from legacy_vae.data import DataError
+
+    try:
+        return _run(args)
+    except DataError as error:
+        sys.stderr.write(f"legacy-vae {args.command}: {error}\n")
+        return 1
+    except ValueError as error:
+        # Config validation and other bad values: one line, usage-error status.
+        sys.stderr.write(f"legacy-vae {args.command}: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"legacy-vae {args.command}: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

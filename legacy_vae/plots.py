@@ -1,0 +1,146 @@
+"""Figures from NumPy arrays.
+
+Every helper takes arrays and returns a ``matplotlib.figure.Figure`` built
+without ``pyplot``: no global figure state, safe in threads and in notebooks
+(which display a returned figure themselves). ``save`` writes a figure to a
+temporary name and renames it, so a PNG is whole or absent.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from legacy_vae.io import atomic_path
+
+
+def _as_digits(images) -> np.ndarray:
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim == 2:
+        side = int(round(math.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"cannot show images of shape {images.shape} as square digits")
+        images = images.reshape(-1, side, side)
+    if images.ndim != 3:
+        raise ValueError(f"expected (N, 784), (N, 28, 28) or (N, 28, 28, 1) images, got {images.shape}")
+    return images
+
+
+def tile(images, cols: int | None = None) -> np.ndarray:
+    """One 2-d array with the digits laid out in a grid (``cols`` per row)."""
+    digits = _as_digits(images)
+    n, h, w = digits.shape
+    cols = cols or int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    canvas = np.ones((rows * h, cols * w), dtype=np.float32)
+    for i, digit in enumerate(digits):
+        r, c = divmod(i, cols)
+        canvas[r * h:(r + 1) * h, c * w:(c + 1) * w] = digit
+    return canvas
+
+
+def digit_grid(images, cols: int | None = None, title: str | None = None) -> Figure:
+    """A grid of digits, e.g. samples decoded from the prior."""
+    canvas = tile(images, cols)
+    fig = Figure(figsize=(max(2.0, canvas.shape[1] / 50), max(2.0, canvas.shape[0] / 50) + 0.4))
+    ax = fig.add_subplot()
+    ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions(originals, rows: dict, title: str | None = None) -> Figure:
+    """Originals on the top row and one row of reconstructions per entry of ``rows``.
+
+    ``rows`` maps a label (a model name) to its reconstructions of the same
+    digits, so one helper draws both the per-model and the side-by-side figure.
+    """
+    originals = _as_digits(originals)
+    labelled = [("input", originals)] + [(name, _as_digits(r)) for name, r in rows.items()]
+    n = originals.shape[0]
+    fig = Figure(figsize=(1.2 * n + 1.2, 1.25 * len(labelled) + 0.4))
+    axes = fig.subplots(len(labelled), n, squeeze=False)
+    for r, (name, digits) in enumerate(labelled):
+        for c in range(n):
+            ax = axes[r][c]
+            ax.imshow(digits[c], cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def codes(codes_2d, labels, title: str | None = None) -> Figure:
+    """A scatter of 2-d codes coloured by digit label."""
+    codes_2d = np.asarray(codes_2d)
+    if codes_2d.ndim != 2 or codes_2d.shape[1] != 2:
+        raise ValueError(f"codes must have shape (N, 2), got {codes_2d.shape}")
+    fig = Figure(figsize=(6, 5))
+    ax = fig.add_subplot()
+    points = ax.scatter(codes_2d[:, 0], codes_2d[:, 1], c=np.asarray(labels), cmap="tab10", s=2, alpha=0.6)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel("z[0]")
+    ax.set_ylabel("z[1]")
+    ax.set_title(title or "test codes by label")
+    fig.tight_layout()
+    return fig
+
+
+def curves(series: dict, ylabel: str = "ELBO (nats per image)", title: str | None = None) -> Figure:
+    """Lines of (steps, values), one per label: loss or ELBO curves of several models."""
+    fig = Figure(figsize=(7, 4))
+    ax = fig.add_subplot()
+    for label, (steps, values) in series.items():
+        ax.plot(np.asarray(steps), np.asarray(values), label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def to_png_bytes(fig: Figure, dpi: int = 100) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def save(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
+    """Write ``fig`` as a PNG, atomically."""
+    path = Path(path)
+    data = to_png_bytes(fig, dpi)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def save_gif(frames, path: str | Path, duration_ms: int = 500) -> Path:
+    """An animated GIF from 2-d arrays in [0, 1] (e.g. ``tile`` of each epoch's grid)."""
+    from PIL import Image
+
+    frames = [Image.fromarray((np.clip(np.asarray(f), 0, 1) * 255).astype(np.uint8)) for f in frames]
+    if not frames:
+        raise ValueError("save_gif needs at least one frame")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=duration_ms, loop=0)
+    return path
