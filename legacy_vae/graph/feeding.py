@@ -1,0 +1,116 @@
+"""What the training loop feeds a graph: images per split, batches, seeded initial weights.
+
+Binarization, per ``config.binarize``:
+
+* ``none``: grey levels are the Bernoulli targets (the post model);
+* ``static``: ``x > 0.5`` once, in NumPy, for train, validation and test;
+* ``dynamic``: the graph draws a fresh ``x ~ Bernoulli(grey)`` every step
+  (``x_binarized``), so training is fed grey levels; held-out sets are
+  binarized once with a fixed NumPy draw, so every evaluation of a run sees
+  the same images.
+
+Initial weights: the graph builders create their variables with unseeded
+initializers (their ``tf.Graph`` has no graph-level seed), so two builds
+start from different weights. :func:`seeded_init_feed` makes one seed give
+one start without touching the builders: TF1 lets any tensor be fed, so the
+init op is run with the raw outputs of its random ops (``RandomUniform`` in
+[0, 1), ``TruncatedNormal`` in (-2, 2)) replaced by NumPy draws of the same
+distribution; the initializers' own scaling (Glorot's limit, slim's 0.1)
+still applies.
+"""
+from __future__ import annotations
+
+import dataclasses
+import zlib
+
+import numpy as np
+
+from legacy_vae.data import DataSet, binarize_dynamic, binarize_static
+
+
+@dataclasses.dataclass
+class ModelData:
+    """One model's images, binarized as it trains (see the module docstring)."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    train_start: dict            # DataSet state before the first batch (feed_dict path)
+    validation_images: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+    def train_set(self, state: dict | None = None) -> DataSet:
+        """A DataSet over the training images at ``state`` (default: the start)."""
+        dataset = DataSet(self.train_images, self.train_labels)
+        dataset.set_state(self.train_start if state is None else state)
+        return dataset
+
+
+def prepare_data(config, datasets) -> ModelData:
+    """``datasets`` from ``read_data_sets(..., seed=config.seed)``, left untouched."""
+    train, validation, test = datasets.train, datasets.validation, datasets.test
+    held_out = [validation.images, test.images]
+    train_images = train.images
+    if config.binarize == "static":
+        train_images = binarize_static(train_images)
+        held_out = [binarize_static(images) for images in held_out]
+    elif config.binarize == "dynamic":
+        rng = np.random.default_rng([config.seed, 1])
+        held_out = [binarize_dynamic(images, rng) for images in held_out]
+    return ModelData(train_images=train_images, train_labels=train.labels, train_start=train.get_state(),
+                     validation_images=held_out[0], test_images=held_out[1], test_labels=test.labels)
+
+
+def image_input(handles):
+    """The tensor training batches are fed to.
+
+    ``handles.x`` is what the model sees; with dynamic binarization that is
+    ``x_binarized``, computed from the grey-level placeholder ``x``, which
+    must be fed instead so that the graph still draws the binary pixels.
+    """
+    if handles.x.op.type in ("Placeholder", "PlaceholderWithDefault"):
+        return handles.x
+    return handles.graph.get_tensor_by_name("x:0")
+
+
+def _uniform(rng, shape):
+    return rng.random(shape)
+
+
+def _normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def _truncated_normal(rng, shape):
+    # TF's TruncatedNormal: a standard normal redrawn until |x| <= 2.
+    values = rng.standard_normal(shape)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(values) > 2
+    return values
+
+
+_DRAWS = {"RandomUniform": _uniform, "RandomStandardNormal": _normal, "TruncatedNormal": _truncated_normal}
+
+
+def seeded_init_feed(graph, seed: int) -> dict | None:
+    """A feed for the init op that replaces every stateful random op by a seeded draw.
+
+    Each op gets its own generator keyed on (seed, op name), so adding a
+    variable does not change the others. None when the graph has its own
+    graph-level seed, which already makes initialization repeatable.
+    """
+    if graph.seed is not None:
+        return None
+    feed = {}
+    for op in graph.get_operations():
+        draw = _DRAWS.get(op.type)
+        if draw is None:
+            continue
+        out = op.outputs[0]
+        if not out.shape.is_fully_defined():
+            raise ValueError(f"cannot seed {op.name}: its shape {out.shape} is not static")
+        rng = np.random.default_rng([seed, zlib.crc32(op.name.encode("utf-8"))])
+        feed[out] = draw(rng, out.shape.as_list()).astype(out.dtype.as_numpy_dtype)
+    return feed

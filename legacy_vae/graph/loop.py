@@ -1,0 +1,181 @@
+"""One graph model's training loop: a ``MonitoredSession`` and its hooks.
+
+TF1's machinery does the bookkeeping: ``ChiefSessionCreator`` initializes
+(or restores the latest checkpoint of) the variables, ``StopAtStepHook``
+ends at ``config.steps``, ``CheckpointSaverHook`` saves every
+``checkpoint_every`` steps and at the end, ``SummarySaverHook`` writes the
+train ELBO/reconstruction/KL scalars every ``log_every`` steps. Our hooks
+(legacy_vae.graph.hooks) guard against NaN, start the tf.data iterator at the
+restored step, drive the progress bar and record validation ELBO and figures.
+
+Repeatability: initial weights are drawn from ``config.seed``
+(feeding.seeded_init_feed), the noise is stateless in (seed, global step),
+the tf.data batch order is a function of (seed, epoch) and resumes by
+skipping ``start_step`` batches, and the feed_dict path restores the
+DataSet's batch order saved beside the checkpoint. So a run resumed from a
+checkpoint ends with the same weights as one that never stopped.
+
+Interrupting: the loop checks ``stop`` (a ``threading.Event``) before every
+step; when it is set the loop leaves the session normally, so the saver
+hook's ``end`` writes a checkpoint at the current step. Run this function in
+a worker thread (legacy_vae.train does) so Ctrl-C reaches the main thread,
+never the middle of a step.
+"""
+from __future__ import annotations
+
+import time
+
+import tensorflow as tf
+
+from legacy_vae import plots, runs
+from legacy_vae.graph import feeding, hooks
+from legacy_vae.graph.monitor import Monitor
+from legacy_vae.graph.session import session_config
+
+v1 = tf.compat.v1
+
+LOG_EVERY = 100  # train metrics and train summaries: every 100 steps, off the hot path
+
+
+def build(config):
+    if config.model == "post":
+        from legacy_vae.graph import post
+        return post.build(config)
+    if config.model == "slim":
+        from legacy_vae.graph import slim_vae
+        return slim_vae.build(config)
+    raise ValueError(f"the graph loop trains 'post' and 'slim', not {config.model!r}")
+
+
+def _restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
+    """Checkpoint step and loop state to continue from (a fresh start if none)."""
+    fresh = {"step": 0, "train_seconds": 0.0, "dataset": None, "checkpoints": []}
+    state = tf.train.get_checkpoint_state(str(folder.checkpoints)) if resume else None
+    if state is None or not state.model_checkpoint_path:
+        return fresh
+    step = runs.checkpoint_step(state.model_checkpoint_path)
+    sidecar = folder.state_file(step)
+    point = runs.read_json(sidecar) if sidecar.exists() else dict(fresh, step=step)
+    point["checkpoints"] = list(state.all_model_checkpoint_paths)
+    return point
+
+
+class _Clock:
+    """Train seconds: loop wall time minus the time spent on validation and figures."""
+
+    def __init__(self, base, monitor):
+        self.base, self.monitor = base, monitor
+        self.started = self.stopped = None
+        self.eval_at_start = self.eval_at_stop = 0.0
+
+    def start(self):
+        self.started, self.eval_at_start = time.perf_counter(), self.monitor.eval_seconds
+
+    def stop(self):
+        self.stopped, self.eval_at_stop = time.perf_counter(), self.monitor.eval_seconds
+
+    def seconds(self) -> float:
+        if self.started is None:
+            return self.base
+        end = self.stopped if self.stopped is not None else time.perf_counter()
+        evals = (self.eval_at_stop if self.stopped is not None else self.monitor.eval_seconds)
+        return self.base + (end - self.started) - (evals - self.eval_at_start)
+
+
+def train_model(config, root, data: feeding.ModelData, *, resume=False, progress=True, position=0,
+                stop=None, on_reconstructions=None, threads=(1, 1), say=print) -> dict:
+    """Train ``config`` into the model run folder ``root``; return its results.
+
+    ``resume`` continues from the latest checkpoint in ``root`` (metrics past
+    it are dropped first). Returns the results.json dict, or
+    ``{"model", "interrupted": True, "step", "checkpoint"}`` if ``stop`` was set.
+    Raises hooks.DivergedError on a NaN or infinite loss.
+    """
+    folder = runs.ModelFolder(root).create()
+    config.save(folder.config)
+    point = _restore_point(folder, resume)
+    records = runs.truncate_metrics(folder.metrics, point["step"]) if resume else []
+    handles = build(config)
+    fast = handles.input is not None
+    dataset = None if fast else data.train_set(point["dataset"] if point["step"] else None)
+    if not fast and point["step"] and point["dataset"] is None:
+        raise ValueError(f"cannot resume the feed_dict batch order of {root}: "
+                         f"{folder.state_file(point['step'])} is missing")
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=config.steps, initial=min(point["step"], config.steps), position=position,
+                   desc=config.model, leave=True, dynamic_ncols=True, unit="step")
+    with handles.graph.as_default():
+        writer = v1.summary.FileWriter(str(folder.events))
+    try:
+        with handles.graph.as_default():
+            saver = v1.train.Saver(max_to_keep=5)
+            if point["checkpoints"]:
+                saver.recover_last_checkpoints(point["checkpoints"])  # so old ones get rotated out
+            train_summary = v1.summary.merge([v1.summary.scalar(f"train/{key}", getattr(handles, key))
+                                              for key in runs.METRIC_KEYS])
+            monitor = Monitor(handles, folder, data, writer, say=None if progress else say,
+                              on_reconstructions=on_reconstructions,
+                              validated_steps={r["step"] for r in records if r["split"] == "validation"})
+            clock = _Clock(point["train_seconds"], monitor)
+            interrupted = []
+            validation = hooks.ValidationHook(handles, monitor, config.visualize_every,
+                                              finished=lambda: not interrupted)
+            listeners = [hooks.FiniteParametersCheck(handles, folder.checkpoints),
+                         hooks.LoopStateListener(folder, saver, clock.seconds, dataset)]
+            all_hooks = [
+                # First: it raises before the saver can see a non-finite step.
+                hooks.FiniteLossGuard(handles, folder.checkpoints),
+                *([hooks.InputInitHook(handles, data.train_images)] if fast else []),
+                v1.train.StopAtStepHook(last_step=config.steps),
+                hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners),
+                v1.train.SummarySaverHook(save_steps=min(LOG_EVERY, config.visualize_every),
+                                          summary_writer=writer, summary_op=train_summary),
+                hooks.TrainMetricsHook(handles, monitor, min(LOG_EVERY, config.visualize_every), bar),
+                validation,
+            ]
+            scaffold = v1.train.Scaffold(init_op=handles.init_op, saver=saver, summary_op=train_summary,
+                                         init_feed_dict=feeding.seeded_init_feed(handles.graph, config.seed))
+            creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_dir=str(folder.checkpoints),
+                                                   config=session_config(*threads))
+            x = feeding.image_input(handles)
+            with v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
+                clock.start()
+                while not session.should_stop():
+                    if stop is not None and stop.is_set():
+                        interrupted.append(True)
+                        break
+                    if fast:
+                        session.run(handles.train_op)
+                    else:
+                        session.run(handles.train_op, {x: dataset.next_batch(config.batch_size)[0]})
+                clock.stop()
+    finally:
+        writer.close()
+        if bar is not None:
+            bar.close()
+
+    if interrupted:
+        return {"model": config.model, "interrupted": True, "step": validation.step,
+                "checkpoint": tf.train.latest_checkpoint(str(folder.checkpoints))}
+    train_seconds = clock.seconds()
+    results = {"model": config.model, "steps": validation.step, "seed": config.seed,
+               "fast_input": fast, **(validation.results or {}),
+               "validation_elbo": (monitor.last_validation or {}).get("elbo"),
+               "train_seconds": train_seconds,
+               "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,
+               "checkpoint": tf.train.latest_checkpoint(str(folder.checkpoints))}
+    runs.write_json(folder.results, results)
+    plots.save(loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
+    return results
+
+
+def loss_curves(metrics_by_model: dict):
+    """Validation ELBO and train ELBO (= -train loss, mean over each record's window) per model."""
+    lines = {}
+    for model, records in metrics_by_model.items():
+        lines[f"{model} validation"] = runs.series(records, "validation")
+        lines[f"{model} train (-loss)"] = runs.series(records, "train")
+    return plots.curves(lines, ylabel="ELBO (nats per image)", title="training curves")
