@@ -78,18 +78,28 @@ class Gained:
 
     ops: tuple
     variables: tuple
+    scopes: frozenset = frozenset()  # the variable scopes of the whole graph, for grouping ops
 
     def op_scopes(self, depth: int = 2) -> dict:
-        """Scope (its first ``depth`` levels) -> the (name, type) of the new ops in it."""
+        """Scope -> the (name, type) of the new ops in it.
+
+        An op belongs to the longest variable scope its name starts with (so a
+        layer's MatMul, its variables' initializers and reads are one group);
+        other ops to the first ``depth`` levels of their name scope.
+        """
         groups = collections.defaultdict(list)
+        scopes = sorted(self.scopes, key=len, reverse=True)
         for name, kind in self.ops:
-            parts = name.split("/")
-            # A variable's own helper ops (v/Read, v/Initializer, ...) count under v.
-            for i, part in enumerate(parts[1:], 1):
-                if part in _VARIABLE_HELPERS:
-                    parts = parts[:i + 1]
-                    break
-            groups["/".join(parts[:max(1, min(depth, len(parts) - 1))])].append((name, kind))
+            owner = next((scope for scope in scopes if name.startswith(scope + "/")), None)
+            if owner is None:
+                parts = name.split("/")
+                # A top-level variable's own helper ops (v/Read, v/Initializer, ...) count under v.
+                for i, part in enumerate(parts[1:], 1):
+                    if part in _VARIABLE_HELPERS:
+                        parts = parts[:i + 1]
+                        break
+                owner = "/".join(parts[:max(1, min(depth, len(parts) - 1))])
+            groups[owner].append((name, kind))
         return dict(groups)
 
     def op_types(self) -> dict:
@@ -121,8 +131,9 @@ class Gained:
 def gained(graph, since: Snapshot) -> Gained:
     """Everything ``graph`` has now that it did not have at ``since``, in creation order."""
     ops = tuple((op.name, op.type) for op in graph.get_operations() if op.name not in since.ops)
-    new = tuple(v for v in variables(graph) if v.name not in since.variables)
-    return Gained(ops, new)
+    everything = variables(graph)
+    new = tuple(v for v in everything if v.name not in since.variables)
+    return Gained(ops, new, frozenset(v.scope for v in everything if v.scope))
 
 
 class _Watch:
