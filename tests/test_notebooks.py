@@ -1,0 +1,108 @@
+"""Every notebook runs top to bottom in a fresh kernel, and is committed clean.
+
+The kernel is this interpreter (``sys.executable``) through a kernelspec
+written to a temporary folder, so a fresh CI virtualenv runs the notebooks
+against the package it just installed, whatever kernels the machine has.
+``LEGACY_VAE_NOTEBOOK_STEPS`` shrinks the training runs; the notebooks run
+with a temporary working directory and write their run folders there.
+
+Cells tagged ``raises-exception`` are expected to raise (nbclient records
+the error and goes on): the test checks they did, and that no other cell did.
+"""
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO_ROOT / "notebooks"
+EXPECTED = [
+    "01_post_vae.ipynb",
+    "02_slim_vae.ipynb",
+    "03_side_by_side.ipynb",
+    "04_reset_default_graph_pitfalls.ipynb",
+    "05_tf1_vs_tf2_losses.ipynb",
+    "06_tf2_cvae.ipynb",
+]
+RAISES = "raises-exception"
+TEST_STEPS = "30"
+KERNEL_NAME = "legacy-vae-test"
+
+
+def code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def tags(cell):
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def test_all_notebooks_present():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, cell in enumerate(code_cells(nb)) if cell.outputs or cell.execution_count is not None]
+    assert not dirty, (f"{path.name}: code cells {dirty} have outputs or execution counts; "
+                       "clear them before committing (e.g. jupyter nbconvert --clear-output --inplace)")
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_starts_with_parameters_cell(path):
+    nb = nbformat.read(str(path), as_version=4)
+    first = code_cells(nb)[0]
+    assert "parameters" in tags(first), f"{path.name}: the first code cell must be tagged 'parameters'"
+
+
+@pytest.fixture(scope="session")
+def kernels_path(tmp_path_factory):
+    """A JUPYTER_PATH folder whose kernelspec KERNEL_NAME starts ipykernel with this interpreter."""
+    folder = tmp_path_factory.mktemp("jupyter")
+    spec_dir = folder / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"legacy-vae tests ({sys.executable})",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    return folder
+
+
+def execute(path, workdir):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, startup_timeout=120,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    return nb
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_runs(name, tmp_path, mnist_dir, kernels_path, monkeypatch):
+    path = NOTEBOOKS / name
+    assert path.is_file(), f"{name} is missing from notebooks/"
+    # The kernel inherits this environment: the kernelspec, shrunk runs, the data, quiet TF.
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels_path))
+    monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_STEPS", TEST_STEPS)
+    monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_OUT", str(tmp_path / "runs"))
+    monkeypatch.setenv("LEGACY_VAE_DATA", str(mnist_dir))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = execute(path, tmp_path)
+
+    for index, cell in enumerate(code_cells(nb)):
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        source = cell.source.splitlines()[0] if cell.source else ""
+        if RAISES in tags(cell):
+            assert errors, f"{name} cell {index} ({source!r}) is tagged {RAISES} but did not raise"
+        else:
+            assert not errors, (f"{name} cell {index} ({source!r}) raised "
+                                f"{errors[0].ename}: {errors[0].evalue}")
+    assert not (REPO_ROOT / "notebooks" / "runs").exists(), "a notebook wrote runs into the repository"
