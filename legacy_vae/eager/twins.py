@@ -1,0 +1,188 @@
+"""Eager TF2 twins of the two graph-mode MLP models, loadable by graph variable name.
+
+A twin is a ``tf.Module`` holding plain ``tf.Variable``s named exactly as the
+graph model names its variables (``encoder/dense/kernel``,
+``encoder/hidden/weights``, ...), so one set of weights can be evaluated by
+both frameworks: ``twin.load_from_session(session)`` copies a graph model's
+trained weights in, ``twin.weights()`` gives them back by name.
+
+The maths is the graph models' (see ``legacy_vae.graph.post`` / ``slim_vae``),
+written a second time on purpose, in TF2 idioms, so that a parity test
+compares two implementations rather than one with itself::
+
+    post:  loc, scale = MLP(x), softplus;   KL = sum (loc^2 + scale^2 - 1)/2 - log scale
+    slim:  mu, logvar = MLP(x) split;        KL = -1/2 sum 1 + logvar - mu^2 - exp(logvar)
+    both:  z = mean + stddev * eps;  reconstruction = sum_pixels sigmoid_xent(x, logits(z))
+           elbo = -mean(reconstruction + KL)   (nats per image, averaged over the batch)
+
+Training uses Keras 3's ``Adam`` (see :mod:`legacy_vae.eager.twin_train`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_SIZE = 784
+
+
+def _glorot(shape, seed):
+    # What TF1's glorot_uniform_initializer draws, from a stateless stream.
+    limit = np.sqrt(6.0 / (shape[0] + shape[1]))
+    return tf.random.stateless_uniform(shape, seed, -limit, limit)
+
+
+def _truncated(shape, seed):
+    # slim.arg_scope's truncated_normal_initializer(0, 0.1).
+    return 0.1 * tf.random.stateless_truncated_normal(shape, seed)
+
+
+class _Twin(tf.Module):
+    model = ""
+    weight, bias, initializer = "kernel", "bias", staticmethod(_glorot)
+
+    def __init__(self, config):
+        super().__init__(name=f"{self.model}_twin")
+        if config.model != self.model:
+            raise ValueError(f"{type(self).__name__} needs a {self.model!r} config, got model {config.model!r}")
+        self.config = config
+        self.variable_list = []
+        for index, (scope, fan_in, fan_out) in enumerate(self.layer_shapes(config)):
+            seed = tf.constant([config.seed, index], tf.int64)
+            self.variable_list.append(tf.Variable(self.initializer([fan_in, fan_out], seed),
+                                                  name=f"{scope}/{self.weight}"))
+            self.variable_list.append(tf.Variable(tf.zeros([fan_out]), name=f"{scope}/{self.bias}"))
+        self._by_name = {self._name_of(v): v for v in self.variable_list}
+
+    @staticmethod
+    def _name_of(variable) -> str:
+        return variable.name.split(":")[0]
+
+    @property
+    def names(self) -> list[str]:
+        """Graph variable names, in the order of ``trainable_variables``."""
+        return [self._name_of(v) for v in self.variable_list]
+
+    def layer(self, h, scope: str, activation=None):
+        out = tf.matmul(h, self._by_name[f"{scope}/{self.weight}"]) + self._by_name[f"{scope}/{self.bias}"]
+        return activation(out) if activation is not None else out
+
+    def weights(self) -> dict:
+        """{graph variable name: NumPy array} of the current weights."""
+        return {name: v.numpy() for name, v in self._by_name.items()}
+
+    def load(self, weights: dict) -> None:
+        """Assign every variable from ``weights`` ({graph name: array}); all or nothing."""
+        missing = sorted(set(self._by_name) - set(weights))
+        unexpected = sorted(set(weights) - set(self._by_name))
+        if missing or unexpected:
+            raise ValueError(f"{type(self).__name__}.load: missing {missing}, unexpected {unexpected}; "
+                             f"expected exactly {sorted(self._by_name)}")
+        wrong = [f"{n}: {np.shape(weights[n])} != {tuple(v.shape)}"
+                 for n, v in self._by_name.items() if tuple(np.shape(weights[n])) != tuple(v.shape)]
+        if wrong:
+            raise ValueError(f"{type(self).__name__}.load: wrong shapes ({'; '.join(wrong)}); "
+                             "was the graph model built with the same code_size and hidden_size?")
+        for name, variable in self._by_name.items():
+            variable.assign(np.asarray(weights[name], dtype=np.float32))
+
+    def load_from_session(self, session, graph=None) -> None:
+        """Copy the trainable weights of a graph model's ``session`` into this twin."""
+        graph = graph if graph is not None else session.graph
+        # The collection's string key: no tf.compat.v1 needed to find graph variables.
+        variables = graph.get_collection("trainable_variables")
+        values = session.run(variables)
+        self.load({v.op.name: value for v, value in zip(variables, values)})
+
+    def posterior(self, x):
+        """(mean, stddev) of q(z|x) whatever the model's own parameterization."""
+        params = self.encode(x)
+        return params[0], self.stddev(*params)
+
+    def recon_per_image(self, x, logits):
+        return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), axis=-1)
+
+    def losses(self, x, eps) -> dict:
+        """Batch means in nats per image: ``reconstruction``, ``kl``, ``elbo`` (and ``loss`` = -elbo)."""
+        x = tf.convert_to_tensor(x, tf.float32)
+        params = self.encode(x)
+        z = params[0] + self.stddev(*params) * tf.convert_to_tensor(eps, tf.float32)
+        reconstruction = tf.reduce_mean(self.recon_per_image(x, self.decode(z)))
+        kl = tf.reduce_mean(self.kl_per_image(*params))
+        elbo = -(reconstruction + kl)
+        return {"reconstruction": reconstruction, "kl": kl, "elbo": elbo, "loss": -elbo}
+
+    def decode(self, z):
+        """z [N, code] -> Bernoulli logits [N, 784]."""
+        h = self.hidden_decoder(tf.convert_to_tensor(z, tf.float32))
+        return self.layer(h, "decoder/logits")
+
+
+class PostTwin(_Twin):
+    """The post model: 784-200-200 encoder to (loc, softplus scale), 2-200-200-784 decoder."""
+
+    model = "post"
+
+    @staticmethod
+    def layer_shapes(config):
+        h, k = config.hidden_size, config.code_size
+        return [("encoder/dense", IMAGE_SIZE, h), ("encoder/dense_1", h, h), ("encoder/loc", h, k),
+                ("encoder/scale", h, k), ("decoder/dense", k, h), ("decoder/dense_1", h, h),
+                ("decoder/logits", h, IMAGE_SIZE)]
+
+    def encode(self, x):
+        """x [N, 784] -> (loc, scale) of q(z|x)."""
+        h = self.layer(tf.convert_to_tensor(x, tf.float32), "encoder/dense", tf.nn.relu)
+        h = self.layer(h, "encoder/dense_1", tf.nn.relu)
+        return self.layer(h, "encoder/loc"), self.layer(h, "encoder/scale", tf.nn.softplus)
+
+    @staticmethod
+    def stddev(loc, scale):
+        return scale
+
+    @staticmethod
+    def kl_per_image(loc, scale):
+        """KL(q(z|x) || N(0, I)) per image, from the encoder's outputs."""
+        return tf.reduce_sum(0.5 * (loc ** 2 + scale ** 2 - 1.0) - tf.math.log(scale), axis=-1)
+
+    def hidden_decoder(self, z):
+        return self.layer(self.layer(z, "decoder/dense", tf.nn.relu), "decoder/dense_1", tf.nn.relu)
+
+
+class SlimTwin(_Twin):
+    """The Slim model: 784-128 ReLU encoder to [mu | logvar], 64-128-784 decoder."""
+
+    model = "slim"
+    weight, bias, initializer = "weights", "biases", staticmethod(_truncated)
+
+    @staticmethod
+    def layer_shapes(config):
+        h, k = config.hidden_size, config.code_size
+        return [("encoder/hidden", IMAGE_SIZE, h), ("encoder/mu_logvar", h, 2 * k),
+                ("decoder/hidden", k, h), ("decoder/logits", h, IMAGE_SIZE)]
+
+    def encode(self, x):
+        """x [N, 784] -> (mu, logvar) of q(z|x)."""
+        h = self.layer(tf.convert_to_tensor(x, tf.float32), "encoder/hidden", tf.nn.relu)
+        mu, logvar = tf.split(self.layer(h, "encoder/mu_logvar"), 2, axis=-1)
+        return mu, logvar
+
+    @staticmethod
+    def stddev(mu, logvar):
+        return tf.exp(0.5 * logvar)
+
+    @staticmethod
+    def kl_per_image(mu, logvar):
+        """KL(q(z|x) || N(0, I)) per image, from the encoder's outputs."""
+        return -0.5 * tf.reduce_sum(1.0 + logvar - mu ** 2 - tf.exp(logvar), axis=-1)
+
+    def hidden_decoder(self, z):
+        return self.layer(z, "decoder/hidden", tf.nn.relu)
+
+
+def twin_for(config) -> _Twin:
+    """The twin class matching ``config.model``, freshly initialised from ``config.seed``."""
+    classes = {"post": PostTwin, "slim": SlimTwin}
+    if config.model not in classes:
+        raise ValueError(f"there are eager twins of {sorted(classes)} only, not {config.model!r} "
+                         "(the cvae is eager already)")
+    return classes[config.model](config)
