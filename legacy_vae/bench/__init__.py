@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): ``legacy-vae bench throughput`` and ``legacy-vae bench quality``."""
