@@ -1,0 +1,151 @@
+"""``legacy-vae evaluate``: test ELBO and importance-weighted log-likelihood of trained runs.
+
+For each image x (prepared as the model was trained, see
+:mod:`legacy_vae.evaluate_runs`):
+
+    ELBO(x) = log p(x | z) - KL(q(z | x) || p(z)),  one z = mean + stddev * eps
+    L_k(x)  = log (1/k) sum_i p(x | z_i) p(z_i) / q(z_i | x),  z_i ~ q(z | x)
+
+(:mod:`legacy_vae.iw`); L_k rises towards log p(x) with k, and k = 5000 is
+the literature's choice. Both are averaged over the images, with standard
+errors over images. The noise of image i comes from streams keyed on
+(--seed, i), so the first N images give the same numbers with or without
+``--limit N``. Images go through the model 100 at a time, each with up to
+100 samples per session run (10,000 decoder rows), so memory does not grow
+with k.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from legacy_vae import iw
+from legacy_vae.evaluate_runs import SPLITS, find_checkpoint, find_model_runs, load_config, load_images
+
+BATCH_IMAGES = 100
+ROWS_PER_RUN = 10_000
+RESULT_NAME = "evaluation.json"
+
+
+def open_model(config, checkpoint: str):
+    """The evaluation interface for ``config.model``: encode, log_likelihood, code_size, step, close."""
+    if config.model in ("post", "slim"):
+        from legacy_vae.evaluate_graph import GraphModel
+
+        return GraphModel(config, checkpoint)
+    if config.model == "cvae":
+        from legacy_vae.evaluate_eager import EagerModel
+
+        return EagerModel(config, checkpoint)
+    raise ValueError(f"cannot evaluate model {config.model!r}")
+
+
+def _stderr(values) -> float:
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+
+
+def evaluate_images(model, images, iw_samples: int, seed: int, progress=True, desc="evaluate",
+                    batch_images: int = BATCH_IMAGES, rows_per_run: int = ROWS_PER_RUN) -> dict:
+    """Per-image ELBO and L_k of ``images`` (indices 0..n-1 key the noise); arrays of shape [n]."""
+    from tqdm.auto import tqdm
+
+    n = len(images)
+    if n == 0:
+        raise ValueError("no images to evaluate; --limit must be at least 1")
+    out = {key: np.empty(n) for key in ("elbo", "log_likelihood", "mean_log_weight", "effective_samples")}
+    with tqdm(total=n * iw_samples, desc=desc, unit="sample", unit_scale=True,
+              disable=not progress, leave=False) as bar:
+        for start in range(0, n, batch_images):
+            batch = images[start:start + batch_images]
+            indices = range(start, start + len(batch))
+            eps = np.stack([np.random.default_rng([seed, iw.STREAM_ELBO, i]).standard_normal(model.code_size)
+                            for i in indices]).astype(np.float32)
+            mean, stddev, log_lik, kl = model.encode(batch, eps)
+            estimate = iw.importance_log_likelihood(
+                lambda z: model.log_likelihood(batch, z), mean, stddev, iw_samples,
+                chunk_size=max(1, rows_per_run // len(batch)),
+                noise=iw.ImageNoise(seed, indices, model.code_size),
+                on_chunk=lambda count: bar.update(len(batch) * count))
+            part = slice(start, start + len(batch))
+            out["elbo"][part] = np.asarray(log_lik, np.float64) - kl
+            out["log_likelihood"][part] = estimate.log_likelihood
+            out["mean_log_weight"][part] = estimate.mean_log_weight
+            out["effective_samples"][part] = estimate.effective_samples
+    return out
+
+
+def evaluate_run(run: Path, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None,
+                 progress=True) -> dict:
+    """Evaluate one model run folder; returns the summary written to its evaluation.json."""
+    config = load_config(run)
+    checkpoint = find_checkpoint(run)
+    images, data_label = load_images(config, split, seed, data_dir, limit)
+    began = time.perf_counter()
+    model = open_model(config, checkpoint)
+    try:
+        values = evaluate_images(model, images, iw_samples, seed, progress,
+                                 desc=f"{config.model} k={iw_samples}")
+        step = model.step
+    finally:
+        model.close()
+    seconds = time.perf_counter() - began
+    elbo, log_px = values["elbo"], values["log_likelihood"]
+    return {
+        "model": config.model, "run_dir": str(run), "checkpoint": checkpoint, "step": step,
+        "split": split, "data": data_label, "binarize": config.binarize, "images": len(images),
+        "iw_samples": iw_samples, "seed": seed,
+        "elbo": float(elbo.mean()), "elbo_stderr": _stderr(elbo),
+        "iw_log_likelihood": float(log_px.mean()), "iw_log_likelihood_stderr": _stderr(log_px),
+        "gap": float(log_px.mean() - elbo.mean()),
+        "mean_log_weight": float(values["mean_log_weight"].mean()),
+        "effective_samples_mean": float(values["effective_samples"].mean()),
+        "seconds": seconds, "decoder_passes_per_second": len(images) * iw_samples / seconds,
+        "units": "nats per image",
+    }
+
+
+def format_table(results) -> str:
+    header = ("model", "split", "data", "images", "k", "ELBO", "IW log-lik", "gap", "seconds")
+    rows = [header] + [(r["model"], r["split"], r["data"], str(r["images"]), str(r["iw_samples"]),
+                        f"{r['elbo']:.2f}", f"{r['iw_log_likelihood']:.2f}", f"{r['gap']:.2f}",
+                        f"{r['seconds']:.1f}") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    return "\n".join(lines[:1] + ["-" * len(lines[0])] + lines[1:])
+
+
+def _write_json(path: Path, data) -> None:
+    from legacy_vae.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None, progress=True) -> list:
+    """Evaluate every model under ``run_dir``, print the table, write evaluation.json files."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if not isinstance(iw_samples, int) or iw_samples < 1:
+        raise ValueError(f"iw_samples must be a positive integer, got {iw_samples!r}")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    run_dir = Path(run_dir)
+    runs = find_model_runs(run_dir)
+    # Fail before hours of work if any model cannot be evaluated.
+    for run in runs:
+        load_config(run)
+        find_checkpoint(run)
+    results = []
+    for run in runs:
+        result = evaluate_run(run, iw_samples, split, seed, limit, data_dir, progress)
+        _write_json(run / RESULT_NAME, result)
+        results.append(result)
+    if len(runs) > 1:
+        _write_json(run_dir / RESULT_NAME, {
+            "split": split, "iw_samples": iw_samples, "seed": seed, "limit": limit,
+            "models": {run.name: result for run, result in zip(runs, results)}})
+    print(format_table(results))
+    return results

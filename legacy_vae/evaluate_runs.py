@@ -1,0 +1,98 @@
+"""What ``legacy-vae evaluate`` reads: model run folders, their checkpoints, and the data.
+
+A run folder holds ``config.json`` and ``checkpoints/`` (see the run-folder
+contract in the README); ``--model both`` puts one per model under RUN/post
+and RUN/slim. The images are prepared the way the model was trained on them:
+
+    binarize "none"    grey levels in [0, 1] used as Bernoulli targets ("grey")
+    binarize "static"  pixel > 0.5                                  ("binarized 0.5")
+    binarize "dynamic" one fixed Bernoulli draw with P(1) = intensity, seeded
+                       by --seed: the usual way to evaluate a model trained on
+                       dynamically binarized MNIST, since a test set must be
+                       fixed to be comparable ("dynamic")
+
+Published MNIST log-likelihoods (e.g. about -85 nats for a VAE with a 50-d
+code, Burda et al.) are for binarized images; a grey-level "log-likelihood"
+is a continuous Bernoulli-target score and is not comparable to them.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+SPLITS = ("test", "validation", "train")
+DATA_LABELS = {"none": "grey", "static": "binarized 0.5", "dynamic": "dynamic"}
+# The binarization draw has its own stream, apart from the ELBO and IW noise.
+STREAM_BINARIZE = 2
+
+
+def find_model_runs(run_dir) -> list[Path]:
+    """``run_dir`` itself if it is a model run folder, else its subfolders that are."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"run folder {run_dir} does not exist; pass a folder written by 'legacy-vae train'")
+    if (run_dir / "config.json").is_file():
+        return [run_dir]
+    runs = sorted(child for child in run_dir.iterdir() if (child / "config.json").is_file())
+    if not runs:
+        raise ValueError(f"{run_dir} has no config.json and no subfolder with one; pass a run folder "
+                         "written by 'legacy-vae train' (one model's folder, or the parent of post/ and slim/)")
+    return runs
+
+
+def load_config(run: Path):
+    from legacy_vae.config import Config
+
+    try:
+        return Config.load(run / "config.json")
+    except (TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{run / 'config.json'} cannot be read as a legacy-vae config: {error}") from None
+
+
+def _step_of(path: Path) -> int:
+    match = re.search(r"-(\d+)$", path.name[: -len(".index")])
+    return int(match.group(1)) if match else -1
+
+
+def find_checkpoint(run: Path) -> str:
+    """The prefix of the newest checkpoint in ``run/checkpoints``.
+
+    TensorFlow's ``checkpoint`` index file may hold absolute paths from where
+    the run was written, so when it points nowhere the newest ``*.index``
+    file in the folder is used instead.
+    """
+    folder = Path(run) / "checkpoints"
+    fix = ("train the model until it writes one (every --checkpoint-every steps and at the end), "
+           f"or resume it with 'legacy-vae train --resume {run}'")
+    if not folder.is_dir():
+        raise ValueError(f"no checkpoint to evaluate: {folder} does not exist; {fix}")
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(folder))
+    if latest is not None and Path(latest + ".index").is_file():
+        return latest
+    indexes = sorted(folder.glob("*.index"), key=lambda p: (_step_of(p), p.stat().st_mtime))
+    if not indexes:
+        raise ValueError(f"no checkpoint to evaluate: {folder} holds no checkpoint files (*.index); {fix}")
+    return str(indexes[-1])[: -len(".index")]
+
+
+def load_images(config, split: str, seed: int, data_dir=None, limit=None) -> tuple[np.ndarray, str]:
+    """The first ``limit`` images of ``split``, prepared as ``config`` trained on them, and their label."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    from legacy_vae.data import binarize_dynamic, binarize_static, read_data_sets
+
+    if data_dir is None and config.data_dir and Path(config.data_dir).expanduser().is_dir():
+        data_dir = config.data_dir
+    images = getattr(read_data_sets(data_dir, seed=0), split).images
+    if config.binarize == "static":
+        images = binarize_static(images, 0.5)
+    elif config.binarize == "dynamic":
+        # Drawn over the whole split before --limit, so the first N images get the same pixels.
+        images = binarize_dynamic(images, np.random.default_rng([seed, STREAM_BINARIZE]))
+    if limit is not None:
+        images = images[:limit]
+    return np.ascontiguousarray(images, dtype=np.float32), DATA_LABELS[config.binarize]
