@@ -27,6 +27,7 @@ EXPECTED = [
     "06_tf2_cvae.ipynb",
 ]
 RAISES = "raises-exception"
+PLOTTING = set(EXPECTED) - {"04_reset_default_graph_pitfalls.ipynb"}
 TEST_STEPS = "30"
 KERNEL_NAME = "legacy-vae-test"
 
@@ -105,4 +106,7 @@ def test_notebook_runs(name, tmp_path, mnist_dir, kernels_path, monkeypatch):
         else:
             assert not errors, (f"{name} cell {index} ({source!r}) raised "
                                 f"{errors[0].ename}: {errors[0].evalue}")
+    images = [out for cell in code_cells(nb) for out in cell.outputs if "image/png" in out.get("data", {})]
+    if name in PLOTTING:
+        assert images, f"{name} drew no figure"
     assert not (REPO_ROOT / "notebooks" / "runs").exists(), "a notebook wrote runs into the repository"

@@ -106,18 +106,22 @@ class Gained:
         return dict(collections.Counter(kind for _, kind in self.ops))
 
     def __str__(self) -> str:
+        return self.summary()
+
+    def summary(self, depth: int = 2, list_ops: int = 8) -> str:
+        """The text table: variables one per line, ops listed if few, else grouped by scope."""
         lines = [f"+{len(self.ops)} ops, +{len(self.variables)} variables"]
         if self.variables:
             width = max(len(v.name) for v in self.variables)
             lines.append("variables:")
             lines += [f"  {v.name:<{width}}  {str(v.shape):<12} {'trainable' if v.trainable else ''}".rstrip()
                       for v in self.variables]
-        if self.ops and len(self.ops) <= 8:
+        if self.ops and len(self.ops) <= list_ops:
             lines.append("ops:")
             lines += [f"  {name}  ({kind})" for name, kind in self.ops]
         elif self.ops:
             lines.append("ops by name scope:")
-            groups = self.op_scopes()
+            groups = self.op_scopes(depth)
             width = max(len(scope) for scope in groups)
             for scope, ops in groups.items():
                 kinds = _computing_types(ops)
