@@ -69,6 +69,8 @@ def restore(session, graph, checkpoint: str):
 class GraphModel:
     """A post or Slim model from ``config`` with the weights of ``checkpoint``."""
 
+    rows_per_run = 10_000  # codes decoded per session run: 100 images x 100 samples
+
     def __init__(self, config, checkpoint: str, intra_threads: int = 2):
         handles = _builder(config.model)(config, fast_input=False)
         self.handles, self.config, self.checkpoint = handles, config, checkpoint
