@@ -45,6 +45,20 @@ def build_graph_model(config):
     return builder.build(config)
 
 
+def start(config):
+    """(handles, session) of a graph model of ``config``, initialised from ``config.seed``.
+
+    The builders' initializers are unseeded, so the seed enters as the
+    training loop's does (``graph.feeding.seeded_init_feed``).
+    """
+    from legacy_vae.graph.feeding import seeded_init_feed
+
+    handles = build_graph_model(config)
+    session = v1.Session(graph=handles.graph)
+    session.run(handles.init_op, seeded_init_feed(handles.graph, config.seed))
+    return handles, session
+
+
 def restore(path, config=None):
     """(handles, session) of a graph model restored from a run folder or a checkpoint prefix.
 

@@ -15,12 +15,15 @@ compares two implementations rather than one with itself::
     both:  z = mean + stddev * eps;  reconstruction = sum_pixels sigmoid_xent(x, logits(z))
            elbo = -mean(reconstruction + KL)   (nats per image, averaged over the batch)
 
-Training uses Keras 3's ``Adam`` (see :mod:`legacy_vae.eager.twin_train`).
+Training: ``make_train_step(twin, mode)`` with Keras 3's ``Adam`` (:mod:`legacy_vae.eager.twin_train`).
 """
 from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+
+# Re-exported: the twins' Adam step lives in its own module.
+from legacy_vae.eager.twin_train import MODES, TrainStep, make_train_step  # noqa: F401
 
 IMAGE_SIZE = 784
 
