@@ -3,7 +3,8 @@
 The kernel is this interpreter (``sys.executable``) through a kernelspec
 written to a temporary folder, so a fresh CI virtualenv runs the notebooks
 against the package it just installed, whatever kernels the machine has.
-``LEGACY_VAE_NOTEBOOK_STEPS`` shrinks the training runs; the notebooks run
+``LEGACY_VAE_NOTEBOOK_STEPS`` shrinks the training runs (and
+``LEGACY_VAE_NOTEBOOK_TEST_IMAGES`` the CVAE's test set); the notebooks run
 with a temporary working directory and write their run folders there.
 
 Cells tagged ``raises-exception`` are expected to raise (nbclient records
@@ -29,6 +30,7 @@ EXPECTED = [
 RAISES = "raises-exception"
 PLOTTING = set(EXPECTED) - {"04_reset_default_graph_pitfalls.ipynb"}
 TEST_STEPS = "30"
+TEST_IMAGES = "1000"  # notebook 06 evaluates the CVAE on this many test digits
 KERNEL_NAME = "legacy-vae-test"
 
 
@@ -92,10 +94,13 @@ def test_notebook_runs(name, tmp_path, mnist_dir, kernels_path, monkeypatch):
     # The kernel inherits this environment: the kernelspec, shrunk runs, the data, quiet TF.
     monkeypatch.setenv("JUPYTER_PATH", str(kernels_path))
     monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_STEPS", TEST_STEPS)
+    monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_TEST_IMAGES", TEST_IMAGES)
     monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_OUT", str(tmp_path / "runs"))
     monkeypatch.setenv("LEGACY_VAE_DATA", str(mnist_dir))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    repo_runs = NOTEBOOKS / "runs"  # where a person's runs go (gitignored); the test must not add any
+    before = set(repo_runs.iterdir()) if repo_runs.is_dir() else set()
     nb = execute(path, tmp_path)
 
     for index, cell in enumerate(code_cells(nb)):
@@ -106,7 +111,12 @@ def test_notebook_runs(name, tmp_path, mnist_dir, kernels_path, monkeypatch):
         else:
             assert not errors, (f"{name} cell {index} ({source!r}) raised "
                                 f"{errors[0].ename}: {errors[0].evalue}")
-    images = [out for cell in code_cells(nb) for out in cell.outputs if "image/png" in out.get("data", {})]
+    after = set(repo_runs.iterdir()) if repo_runs.is_dir() else set()
+    assert after == before, f"{name} wrote {sorted(after - before)} into the repository"
     if name in PLOTTING:
+        images = [out for cell in code_cells(nb) for out in cell.outputs if "image/png" in out.get("data", {})]
         assert images, f"{name} drew no figure"
-    assert not (REPO_ROOT / "notebooks" / "runs").exists(), "a notebook wrote runs into the repository"
+        assert any((tmp_path / "runs").iterdir()), f"{name} wrote no run folder under LEGACY_VAE_NOTEBOOK_OUT"
+    else:
+        raised = [cell for cell in code_cells(nb) if RAISES in tags(cell)]
+        assert len(raised) >= 8, f"{name} should raise at least once per pitfall, raised {len(raised)} times"
