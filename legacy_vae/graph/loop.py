@@ -23,6 +23,8 @@ never the middle of a step.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 
 import tensorflow as tf
@@ -49,15 +51,31 @@ def build(config):
 
 def _restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
     """Checkpoint step and loop state to continue from (a fresh start if none)."""
-    fresh = {"step": 0, "train_seconds": 0.0, "dataset": None, "checkpoints": []}
+    fresh = {"step": 0, "train_seconds": 0.0, "dataset": None}
     state = tf.train.get_checkpoint_state(str(folder.checkpoints)) if resume else None
     if state is None or not state.model_checkpoint_path:
         return fresh
     step = runs.checkpoint_step(state.model_checkpoint_path)
     sidecar = folder.state_file(step)
-    point = runs.read_json(sidecar) if sidecar.exists() else dict(fresh, step=step)
-    point["checkpoints"] = list(state.all_model_checkpoint_paths)
-    return point
+    return runs.read_json(sidecar) if sidecar.exists() else dict(fresh, step=step)
+
+
+class _DropMtimeWarning(logging.Filter):
+    # Restoring, TF's SessionManager calls Saver.recover_last_checkpoints (so that
+    # max_to_keep also rotates out the checkpoints already there), which logs a
+    # deprecation warning of TF's own about get_checkpoint_mtimes on every resume.
+    def filter(self, record):
+        return "get_checkpoint_mtimes" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_restore():
+    logger, quiet = tf.get_logger(), _DropMtimeWarning()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 class _Clock:
@@ -112,8 +130,6 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
     try:
         with handles.graph.as_default():
             saver = v1.train.Saver(max_to_keep=5)
-            if point["checkpoints"]:
-                saver.recover_last_checkpoints(point["checkpoints"])  # so old ones get rotated out
             train_summary = v1.summary.merge([v1.summary.scalar(f"train/{key}", getattr(handles, key))
                                               for key in runs.METRIC_KEYS])
             monitor = Monitor(handles, folder, data, writer, say=None if progress else say,
@@ -141,7 +157,9 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
             creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_dir=str(folder.checkpoints),
                                                    config=session_config(*threads))
             x = feeding.image_input(handles)
-            with v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
+            with _quiet_restore():
+                session = v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks)
+            with session:
                 clock.start()
                 while not session.should_stop():
                     if stop is not None and stop.is_set():
