@@ -13,6 +13,14 @@ errors over images. The noise of image i comes from streams keyed on
 ``--limit N``. Images go through the model 100 at a time with up to 100
 samples each per call (10,000 codes for the MLPs, 2,000 for the CVAE), so
 memory does not grow with k.
+
+evaluation.json (one per model folder; RUN_DIR gets a combined one with
+``models`` keyed by subfolder when it holds several) has, in nats per image:
+``elbo``, ``iw_log_likelihood`` (mean L_k), their ``*_stderr``, ``gap``
+(L_k - ELBO), ``mean_log_weight`` (a k-sample ELBO estimate, far less noisy
+than the one-sample ``elbo``), ``effective_samples_mean`` ((sum w)^2 / sum
+w^2, out of k), plus ``model``, ``step``, ``split``, ``data`` (grey,
+binarized 0.5 or dynamic), ``images``, ``iw_samples``, ``seed`` and timing.
 """
 from __future__ import annotations
 
