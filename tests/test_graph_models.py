@@ -133,3 +133,19 @@ def test_fed_noise_determines_the_loss(module, model):
         b = session.run(handles.loss, handles.feed(x, eps))
         c = session.run(handles.loss, handles.feed(x, eps + 1.0))
     assert a == b and a != c and np.isfinite(a)
+
+
+@pytest.mark.parametrize("module,model", [(post, "post"), (slim_vae, "slim")])
+def test_the_seed_fixes_the_initial_weights(module, model):
+    def initial(seed):
+        handles = module.build(defaults(model).replace(fast_input=False, seed=seed))
+        with handles.graph.as_default():
+            variables = v1.trainable_variables()
+        with v1.Session(graph=handles.graph) as session:
+            session.run(handles.init_op)
+            return session.run(variables)
+
+    first, again, other = initial(3), initial(3), initial(4)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(first, other))

@@ -45,6 +45,8 @@ def build(config, fast_input=None):
     """Build the post model in a new ``tf.Graph`` and return its :class:`ModelHandles`."""
     graph = tf.Graph()
     with graph.as_default():
+        # The graph-level seed makes every initializer's draw repeatable (TF1's way).
+        v1.set_random_seed(config.seed)
         global_step = v1.train.get_or_create_global_step()
         x, eps, prior_eps, pipeline = input_tensors(config, global_step, fast_input)
 
