@@ -120,12 +120,14 @@ class _Run:
                 bar.update(1)
                 if step % 50 == 0:
                     bar.set_postfix(loss=f"{values[0]:.2f}")
-                if step % config.visualize_every == 0 or step == config.steps:
-                    seconds = time.perf_counter() - window_start
+                epoch_end = step % config.visualize_every == 0 or step == config.steps
+                if epoch_end:
+                    seconds = time.perf_counter() - window_start  # training only, as the tutorial timed it
                     self.end_of_epoch(step, sums / (step - window_first), seconds, bar)
-                    sums, window_start, window_first = np.zeros(3), time.perf_counter(), step
                 if step % config.checkpoint_every == 0 or step == config.steps:
                     self.save()
+                if epoch_end:
+                    sums, window_start, window_first = np.zeros(3), time.perf_counter(), step
         except KeyboardInterrupt:
             path = self.save()
             bar.write(f"cvae: interrupted; saved {path} (step {int(self.optimizer.iterations.numpy())})")

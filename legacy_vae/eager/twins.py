@@ -48,22 +48,20 @@ class _Twin(tf.Module):
         if config.model != self.model:
             raise ValueError(f"{type(self).__name__} needs a {self.model!r} config, got model {config.model!r}")
         self.config = config
-        self.variable_list = []
+        self.variable_list, names = [], []
         for index, (scope, fan_in, fan_out) in enumerate(self.layer_shapes(config)):
             seed = tf.constant([config.seed, index], tf.int64)
-            self.variable_list.append(tf.Variable(self.initializer([fan_in, fan_out], seed),
-                                                  name=f"{scope}/{self.weight}"))
-            self.variable_list.append(tf.Variable(tf.zeros([fan_out]), name=f"{scope}/{self.bias}"))
-        self._by_name = {self._name_of(v): v for v in self.variable_list}
-
-    @staticmethod
-    def _name_of(variable) -> str:
-        return variable.name.split(":")[0]
+            names += [f"{scope}/{self.weight}", f"{scope}/{self.bias}"]
+            self.variable_list.append(tf.Variable(self.initializer([fan_in, fan_out], seed), name=names[-2]))
+            self.variable_list.append(tf.Variable(tf.zeros([fan_out]), name=names[-1]))
+        # Names kept apart from variable.name, which an enclosing name_scope would prefix.
+        self._names = tuple(names)
+        self._by_name = dict(zip(names, self.variable_list))
 
     @property
     def names(self) -> list[str]:
-        """Graph variable names, in the order of ``trainable_variables``."""
-        return [self._name_of(v) for v in self.variable_list]
+        """Graph variable names, in the order of ``variable_list``."""
+        return list(self._names)
 
     def layer(self, h, scope: str, activation=None):
         out = tf.matmul(h, self._by_name[f"{scope}/{self.weight}"]) + self._by_name[f"{scope}/{self.bias}"]
