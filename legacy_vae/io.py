@@ -1,6 +1,7 @@
 """Atomic file writes: a file appears whole under its final name or not at all."""
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from contextlib import contextmanager
@@ -29,7 +30,9 @@ def atomic_path(path: str | Path):
         raise
 
 
+@functools.lru_cache(maxsize=None)
 def _umask() -> int:
+    # Reading the umask means setting it; do it once, not from every writer thread.
     mask = os.umask(0)
     os.umask(mask)
     return mask
