@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("test", "validation", "train"), default="test")
     evaluate.add_argument("--seed", type=_nonnegative_int, default=0)
     evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="evaluate only the first N images")
+    evaluate.add_argument("--binarize", choices=("none", "static", "dynamic"),
+                          help="score on this data setting instead of the one the model trained on "
+                               "(e.g. static: the grey-level post model on binarized digits)")
     evaluate.add_argument("--data-dir", metavar="DIR")
     evaluate.add_argument("--no-progress", action="store_true")
 
@@ -144,7 +147,8 @@ def _run(args) -> int:
         from legacy_vae import evaluate
 
         evaluate.main(args.run_dir, iw_samples=args.iw_samples, split=args.split, seed=args.seed,
-                      limit=args.limit, data_dir=args.data_dir, progress=not args.no_progress)
+                      limit=args.limit, data_dir=args.data_dir, progress=not args.no_progress,
+                      binarize=args.binarize)
         return 0
     if args.command == "data":
         from legacy_vae.data import describe

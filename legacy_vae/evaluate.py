@@ -91,11 +91,14 @@ def evaluate_images(model, images, iw_samples: int, seed: int, progress=True, de
 
 
 def evaluate_run(run: Path, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None,
-                 progress=True) -> dict:
-    """Evaluate one model run folder; returns the summary written to its evaluation.json."""
+                 progress=True, binarize=None) -> dict:
+    """Evaluate one model run folder; returns the summary written to its evaluation.json.
+
+    ``binarize`` overrides the data setting the model was trained on (None: as trained).
+    """
     config = load_config(run)
     checkpoint = find_checkpoint(run)
-    images, data_label = load_images(config, split, seed, data_dir, limit)
+    images, data_label = load_images(config, split, seed, data_dir, limit, binarize)
     began = time.perf_counter()
     model = open_model(config, checkpoint)
     try:
@@ -108,7 +111,8 @@ def evaluate_run(run: Path, iw_samples=5000, split="test", seed=0, limit=None, d
     elbo, log_px = values["elbo"], values["log_likelihood"]
     result = {
         "model": config.model, "run_dir": str(run), "checkpoint": checkpoint, "step": step,
-        "split": split, "data": data_label, "binarize": config.binarize, "images": len(images),
+        "split": split, "data": data_label, "binarize": config.binarize if binarize is None else binarize,
+        "trained_binarize": config.binarize, "images": len(images),
         "iw_samples": iw_samples, "seed": seed,
         "elbo": float(elbo.mean()), "elbo_stderr": _stderr(elbo),
         "iw_log_likelihood": float(log_px.mean()), "iw_log_likelihood_stderr": _stderr(log_px),
@@ -141,7 +145,8 @@ def _write_json(path: Path, data) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None, progress=True) -> list:
+def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None, progress=True,
+         binarize=None) -> list:
     """Evaluate every model under ``run_dir``, print the table, write evaluation.json files."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
@@ -157,7 +162,7 @@ def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=No
         find_checkpoint(run)
     results = []
     for run in runs:
-        result = evaluate_run(run, iw_samples, split, seed, limit, data_dir, progress)
+        result = evaluate_run(run, iw_samples, split, seed, limit, data_dir, progress, binarize)
         _write_json(run / RESULT_NAME, result)
         results.append(result)
     if len(runs) > 1:

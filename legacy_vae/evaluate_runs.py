@@ -79,8 +79,16 @@ def find_checkpoint(run: Path) -> str:
     return str(indexes[-1])[: -len(".index")]
 
 
-def load_images(config, split: str, seed: int, data_dir=None, limit=None) -> tuple[np.ndarray, str]:
-    """The first ``limit`` images of ``split``, prepared as ``config`` trained on them, and their label."""
+def load_images(config, split: str, seed: int, data_dir=None, limit=None,
+                binarize=None) -> tuple[np.ndarray, str]:
+    """The first ``limit`` images of ``split``, prepared as ``config`` trained on them, and their label.
+
+    ``binarize`` ("none", "static" or "dynamic") overrides how the model was
+    trained, e.g. to score the grey-level post model on binarized digits.
+    """
+    binarize = config.binarize if binarize is None else binarize
+    if binarize not in DATA_LABELS:
+        raise ValueError(f"unknown binarization {binarize!r}; choose one of {', '.join(DATA_LABELS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     from legacy_vae.data import binarize_dynamic, binarize_static, read_data_sets
@@ -88,11 +96,14 @@ def load_images(config, split: str, seed: int, data_dir=None, limit=None) -> tup
     if data_dir is None and config.data_dir and Path(config.data_dir).expanduser().is_dir():
         data_dir = config.data_dir
     images = getattr(read_data_sets(data_dir, seed=0), split).images
-    if config.binarize == "static":
+    if binarize == "static":
         images = binarize_static(images, 0.5)
-    elif config.binarize == "dynamic":
+    elif binarize == "dynamic":
         # Drawn over the whole split before --limit, so the first N images get the same pixels.
         images = binarize_dynamic(images, np.random.default_rng([seed, STREAM_BINARIZE]))
     if limit is not None:
         images = images[:limit]
-    return np.ascontiguousarray(images, dtype=np.float32), DATA_LABELS[config.binarize]
+    label = DATA_LABELS[binarize]
+    if binarize != config.binarize:
+        label += f" (trained on {DATA_LABELS[config.binarize]})"
+    return np.ascontiguousarray(images, dtype=np.float32), label

@@ -143,3 +143,19 @@ def test_dynamic_runs_are_evaluated_on_one_seeded_draw(mnist_dir):
     assert set(np.unique(first)) <= {0.0, 1.0}
     np.testing.assert_array_equal(first, again[:20])
     assert not np.array_equal(first, other)
+
+
+def test_binarize_override_scores_the_grey_model_on_binarized_digits(both_runs, mnist_dir, capsys, monkeypatch):
+    monkeypatch.setenv("TF_XLA_FLAGS", "")
+    config = evaluate.load_config(both_runs / "post")
+    images, label = load_images(config, "test", 0, mnist_dir, limit=10, binarize="static")
+    assert label == "binarized 0.5 (trained on grey)"
+    assert set(np.unique(images)) == {0.0, 1.0}
+    status = cli.main(["evaluate", str(both_runs / "post"), "--iw-samples", "5", "--limit", "10",
+                       "--binarize", "static", "--data-dir", str(mnist_dir), "--no-progress"])
+    assert status == 0
+    result = json.loads((both_runs / "post" / "evaluation.json").read_text())
+    assert (result["binarize"], result["trained_binarize"]) == ("static", "none")
+    assert "trained on grey" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="unknown binarization 'half'"):
+        load_images(config, "test", 0, mnist_dir, limit=10, binarize="half")
