@@ -92,6 +92,15 @@ def _say_lock():
     return say
 
 
+def _wait(workers):
+    # Sleep-and-poll, not Thread.join: a KeyboardInterrupt that lands inside
+    # join() can leave the thread looking finished while it still runs.
+    while any(worker.is_alive() for worker in workers):
+        time.sleep(0.1)
+    for worker in workers:
+        worker.join()
+
+
 def _train_graph(configs, run_dir: Path, roots: dict, resume: bool, progress: bool) -> list[dict]:
     from legacy_vae.graph import feeding
     from legacy_vae.graph.loop import train_model
@@ -116,14 +125,11 @@ def _train_graph(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
         worker.start()
     interrupted = False
     try:
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(0.2)
+        _wait(workers)
     except KeyboardInterrupt:
         interrupted = True
         stop.set()
-        for worker in workers:
-            worker.join()
+        _wait(workers)
 
     errors = [o for o in outcomes.values() if isinstance(o, BaseException)]
     stopped = [o for o in outcomes.values() if isinstance(o, dict) and o.get("interrupted")]

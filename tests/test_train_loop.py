@@ -148,8 +148,7 @@ def test_fast_and_feed_paths_compute_the_same_loss(mnist_dir):
         handles = build(config.replace(fast_input=fast))
         assert (handles.input is not None) == fast
         with v1.Session(graph=handles.graph) as session:
-            # Same seed, same initial weights on both graphs.
-            session.run(handles.init_op, feeding.seeded_init_feed(handles.graph, config.seed))
+            session.run(handles.init_op)  # same seed, same initial weights on both graphs
             if fast:
                 handles.input.initialize(session, data.train_images)
                 batches = [session.run(handles.input.next_batch) for _ in range(2)]

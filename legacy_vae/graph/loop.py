@@ -8,8 +8,8 @@ train ELBO/reconstruction/KL scalars every ``log_every`` steps. Our hooks
 (legacy_vae.graph.hooks) guard against NaN, start the tf.data iterator at the
 restored step, drive the progress bar and record validation ELBO and figures.
 
-Repeatability: initial weights are drawn from ``config.seed``
-(feeding.seeded_init_feed), the noise is stateless in (seed, global step),
+Repeatability: the builders seed the graph with ``config.seed`` (a graph
+without a seed gets its initial weights from feeding.seeded_init_feed), the noise is stateless in (seed, global step),
 the tf.data batch order is a function of (seed, epoch) and resumes by
 skipping ``start_step`` batches, and the feed_dict path restores the
 DataSet's batch order saved beside the checkpoint. So a run resumed from a
@@ -60,17 +60,19 @@ def _restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
     return runs.read_json(sidecar) if sidecar.exists() else dict(fresh, step=step)
 
 
-class _DropMtimeWarning(logging.Filter):
-    # Restoring, TF's SessionManager calls Saver.recover_last_checkpoints (so that
-    # max_to_keep also rotates out the checkpoints already there), which logs a
-    # deprecation warning of TF's own about get_checkpoint_mtimes on every resume.
+class _DropSaverDeprecations(logging.Filter):
+    # TF's own Saver calls two deprecated helpers of TF's: get_checkpoint_mtimes
+    # when restoring (to rotate out old checkpoints too) and remove_checkpoint
+    # when rotating. Each logs a deprecation warning that asks the *user* to
+    # change code they never wrote; drop exactly those two, while we train.
     def filter(self, record):
-        return "get_checkpoint_mtimes" not in record.getMessage()
+        message = record.getMessage()
+        return "get_checkpoint_mtimes" not in message and "remove_checkpoint" not in message
 
 
 @contextlib.contextmanager
-def _quiet_restore():
-    logger, quiet = tf.get_logger(), _DropMtimeWarning()
+def _quiet_saver():
+    logger, quiet = tf.get_logger(), _DropSaverDeprecations()
     logger.addFilter(quiet)
     try:
         yield
@@ -157,9 +159,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
             creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_dir=str(folder.checkpoints),
                                                    config=session_config(*threads))
             x = feeding.image_input(handles)
-            with _quiet_restore():
-                session = v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks)
-            with session:
+            with _quiet_saver(), v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
                 clock.start()
                 while not session.should_stop():
                     if stop is not None and stop.is_set():
