@@ -193,6 +193,8 @@ def run(configs, out=None, progress=True) -> dict:
 def resume(run_dir, steps=None, progress=True) -> dict:
     """Continue the run in ``run_dir`` from its last checkpoints (``steps``: a new total)."""
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"--resume {run_dir}: no such folder; pass a run folder written by 'legacy-vae train'")
     if (run_dir / "config.json").exists():
         roots = {Config.load(run_dir / "config.json").model: run_dir}
     else:

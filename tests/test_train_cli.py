@@ -1,0 +1,85 @@
+"""``legacy-vae train`` end to end, as a user runs it: both models, the final table, errors."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from legacy_vae import runs
+
+
+def legacy_vae(*args, cwd, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, "-m", "legacy_vae", "train", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory, mnist_dir):
+    cwd = tmp_path_factory.mktemp("cli")
+    result = legacy_vae("--model", "both", "--steps", "200", "--visualize-every", "100",
+                        "--checkpoint-every", "100", "--data-dir", str(mnist_dir), "--out", "run",
+                        "--no-progress", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return cwd, result
+
+
+def test_both_models_train_into_their_own_folders(both):
+    cwd, _ = both
+    run = cwd / "run"
+    # Nothing is written outside the run folder.
+    assert sorted(p.name for p in cwd.iterdir()) == ["run"]
+    assert sorted(p.name for p in run.iterdir()) == ["figures", "post", "results.json", "slim"]
+    for model, binarize, code_size in (("post", "none", 2), ("slim", "static", 64)):
+        folder = runs.ModelFolder(run / model)
+        config = json.loads(folder.config.read_text())
+        assert (config["model"], config["steps"], config["binarize"], config["code_size"]) == \
+            (model, 200, binarize, code_size)
+        assert runs.checkpoint_step(tf.train.latest_checkpoint(str(folder.checkpoints))) == 200
+        assert list(folder.events.glob("events.out.tfevents.*"))
+        for name in ("reconstructions-step100.png", "reconstructions-step200.png", "prior_samples.png",
+                     "loss_curves.png"):
+            assert (folder.figures / name).stat().st_size > 1000, (model, name)
+        records = runs.read_metrics(folder.metrics)
+        assert {(r["split"], r["step"]) for r in records} == {
+            ("train", 100), ("train", 200), ("validation", 100), ("validation", 200), ("test", 200)}
+    summary = json.loads((run / "results.json").read_text())
+    assert summary["models"].keys() == {"post", "slim"}
+    assert all(result["steps"] == 200 for result in summary["models"].values())
+
+
+def test_side_by_side_figures_at_the_common_steps(both):
+    figures = both[0] / "run" / "figures"
+    assert sorted(p.name for p in figures.iterdir()) == [
+        "loss_curves.png", "side_by_side-step100.png", "side_by_side-step200.png"]
+
+
+def test_the_final_table_is_printed(both):
+    _, result = both
+    lines = result.stdout.splitlines()
+    header = [line for line in lines if line.startswith("model ")]
+    assert header and "test ELBO" in header[0] and "steps/s" in header[0]
+    rows = {line.split()[0]: line.split() for line in lines if line.split()[:1] in (["post"], ["slim"])}
+    summary = json.loads((both[0] / "run" / "results.json").read_text())["models"]
+    for model in ("post", "slim"):
+        assert rows[model][1] == "200"
+        assert float(rows[model][2]) == pytest.approx(summary[model]["test_elbo"], abs=0.006)
+    # Without a progress bar each validation is one line.
+    assert "post step 100/200: train loss " in result.stdout
+    assert "slim step 200/200: train loss " in result.stdout
+
+
+def test_a_used_out_folder_is_refused_with_status_2(both):
+    cwd, _ = both
+    result = legacy_vae("--model", "post", "--out", "run", cwd=cwd, timeout=120)
+    assert result.returncode == 2
+    assert "--out run already exists and is not empty" in result.stderr
+    assert "legacy-vae train --resume run" in result.stderr
+
+
+def test_resume_of_a_missing_folder_is_refused(tmp_path):
+    result = legacy_vae("--resume", str(tmp_path / "nowhere"), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "nowhere: no such folder" in result.stderr
