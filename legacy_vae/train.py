@@ -11,9 +11,17 @@ its next step, and each model leaves its session cleanly, which saves a
 checkpoint at the step it reached. Then KeyboardInterrupt goes on up (the
 CLI exits with status 130) after a hint on how to resume.
 
-Threads per session, measured on the 2-core machine: two models side by
-side train fastest with one intra- and one inter-op thread each (one core
-per model); for one model alone see SINGLE_MODEL_THREADS.
+Threads per session (intra-op, inter-op), measured on the 2-core machine
+with this loop (steps/s, three runs of 1,500 steps each, medians):
+
+    one model alone    post: (1, 1) 232  (1, 2) 224  (2, 2) 212
+                       slim: (1, 1) 310  (1, 2) 319  (2, 2) 306
+    both side by side  one thread each: one core per model (graph.session's measurement)
+
+The step is a chain of small matmuls: a second intra-op thread costs more in
+hand-offs than it gains, so a model alone also gets one thread of each, and
+the spare core runs the Python loop, the hooks and tf.data's prefetching.
+With several models each gets ``max(1, cores // models)``.
 """
 from __future__ import annotations
 
@@ -26,10 +34,6 @@ from pathlib import Path
 from legacy_vae import plots, runs
 from legacy_vae.config import Config
 
-# One model alone: intra-op threads = all cores. See the measurement note in
-# the report of issue 3: post 1 thread ~ 183 steps/s, 2 threads ~ 195 steps/s.
-SINGLE_MODEL_ALL_CORES = True
-
 
 def _cores() -> int:
     try:
@@ -39,10 +43,9 @@ def _cores() -> int:
 
 
 def _threads(count: int) -> tuple[int, int]:
-    cores = _cores()
-    if count == 1 and SINGLE_MODEL_ALL_CORES:
-        return cores, cores
-    per_model = max(1, cores // count)
+    if count == 1:
+        return 1, 1  # measured fastest, see the module docstring
+    per_model = max(1, _cores() // count)
     return per_model, per_model
 
 

@@ -198,4 +198,4 @@ class ValidationHook(StepHook):
         started = time.perf_counter()
         self.monitor.validate(session, self.step)
         self.results = self.monitor.finish(session, self.step)
-        self.results["final_seconds"] = time.perf_counter() - started
+        self.results["final_evaluation_seconds"] = time.perf_counter() - started

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 
 import tensorflow as tf
@@ -175,16 +176,17 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
         if bar is not None:
             bar.close()
 
+    checkpoint = tf.train.latest_checkpoint(str(folder.checkpoints))
     if interrupted:
-        return {"model": config.model, "interrupted": True, "step": validation.step,
-                "checkpoint": tf.train.latest_checkpoint(str(folder.checkpoints))}
+        return {"model": config.model, "interrupted": True, "step": validation.step, "checkpoint": checkpoint}
     train_seconds = clock.seconds()
     results = {"model": config.model, "steps": validation.step, "seed": config.seed,
                "fast_input": fast, **(validation.results or {}),
                "validation_elbo": (monitor.last_validation or {}).get("elbo"),
                "train_seconds": train_seconds,
                "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,
-               "checkpoint": tf.train.latest_checkpoint(str(folder.checkpoints))}
+               # Relative to the model folder, so that the folder can be moved.
+               "checkpoint": os.path.relpath(checkpoint, folder.root)}
     runs.write_json(folder.results, results)
     plots.save(loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
     return results
