@@ -3,149 +3,18 @@
     run(configs, out=None, progress=True) -> dict     a new run folder
     resume(run_dir, steps=None, progress=True) -> dict continue from the last checkpoints
 
-Each graph model trains in its own thread with its own ``tf.Graph`` and
-``Session`` (legacy_vae.graph.loop); TensorFlow releases the GIL inside
-``session.run``, so two models keep two cores busy. The main thread only
-waits: Ctrl-C lands there, sets a stop event that every loop checks before
-its next step, and each model leaves its session cleanly, which saves a
-checkpoint at the step it reached. Then KeyboardInterrupt goes on up (the
-CLI exits with status 130) after a hint on how to resume.
-
-Threads per session (intra-op, inter-op), measured on the 2-core machine
-with this loop (steps/s, three runs of 1,500 steps each, medians):
-
-    one model alone    post: (1, 1) 232  (1, 2) 224  (2, 2) 212
-                       slim: (1, 1) 310  (1, 2) 319  (2, 2) 306
-    both side by side  one thread each: one core per model (graph.session's measurement)
-
-The step is a chain of small matmuls: a second intra-op thread costs more in
-hand-offs than it gains, so a model alone also gets one thread of each, and
-the spare core runs the Python loop, the hooks and tf.data's prefetching.
-With several models each gets ``max(1, cores // models)``.
+The graph models train in threads (legacy_vae.graph.parallel), one
+``MonitoredSession`` each (legacy_vae.graph.loop); ``--model cvae`` goes to
+legacy_vae.eager.train. At the end the run gets its results.json, the loss
+curves of every model and a table on the terminal.
 """
 from __future__ import annotations
 
-import os
-import sys
-import threading
 import time
 from pathlib import Path
 
 from legacy_vae import plots, runs
 from legacy_vae.config import Config
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _threads(count: int) -> tuple[int, int]:
-    if count == 1:
-        return 1, 1  # measured fastest, see the module docstring
-    per_model = max(1, _cores() // count)
-    return per_model, per_model
-
-
-class SideBySide:
-    """RUN/figures/side_by_side-step<N>.png once every model has shown its step-N reconstructions."""
-
-    def __init__(self, folder: Path, models):
-        self.folder, self.models = Path(folder), list(models)
-        self.pending: dict[int, dict] = {}
-        self.lock = threading.Lock()
-
-    def __call__(self, model, step, originals, reconstructions):
-        with self.lock:
-            entry = self.pending.setdefault(step, {})
-            entry[model] = (originals, reconstructions)
-            if len(entry) < len(self.models):
-                return
-            del self.pending[step]
-        first = entry[self.models[0]][0]
-        rows = {}
-        for name in self.models:
-            inputs, recons = entry[name]
-            if not (inputs.shape == first.shape and (inputs == first).all()):
-                rows[f"{name} input"] = inputs  # e.g. the binarized digits the Slim model sees
-            rows[name] = recons
-        figure = plots.reconstructions(first, rows, title=f"the same validation digits, step {step}")
-        plots.save(figure, self.folder / f"side_by_side-step{step}.png")
-
-
-def _load_datasets(configs):
-    from legacy_vae.data import read_data_sets
-
-    cache = {}
-    for config in configs:
-        key = (config.data_dir, config.seed)
-        if key not in cache:
-            cache[key] = read_data_sets(config.data_dir, validation_size=5000, seed=config.seed)
-    return {config.model: cache[(config.data_dir, config.seed)] for config in configs}
-
-
-def _say_lock():
-    lock = threading.Lock()
-
-    def say(line):
-        with lock:
-            print(line, flush=True)
-    return say
-
-
-def _wait(workers):
-    # Sleep-and-poll, not Thread.join: a KeyboardInterrupt that lands inside
-    # join() can leave the thread looking finished while it still runs.
-    while any(worker.is_alive() for worker in workers):
-        time.sleep(0.1)
-    for worker in workers:
-        worker.join()
-
-
-def _train_graph(configs, run_dir: Path, roots: dict, resume: bool, progress: bool) -> list[dict]:
-    from legacy_vae.graph import feeding
-    from legacy_vae.graph.loop import train_model
-
-    datasets = _load_datasets(configs)
-    threads = _threads(len(configs))
-    side = SideBySide(run_dir / "figures", [c.model for c in configs]) if len(configs) > 1 else None
-    stop, say, outcomes = threading.Event(), _say_lock(), {}
-
-    def work(position, config):
-        try:
-            data = feeding.prepare_data(config, datasets[config.model])
-            outcomes[config.model] = train_model(
-                config, roots[config.model], data, resume=resume, progress=progress, position=position,
-                stop=stop, on_reconstructions=side, threads=threads, say=say)
-        except BaseException as error:  # handed to the main thread below
-            outcomes[config.model] = error
-            stop.set()  # one model failing stops the others (each saves a checkpoint)
-
-    workers = [threading.Thread(target=work, args=(i, c), name=f"train-{c.model}") for i, c in enumerate(configs)]
-    for worker in workers:
-        worker.start()
-    interrupted = False
-    try:
-        _wait(workers)
-    except KeyboardInterrupt:
-        interrupted = True
-        stop.set()
-        _wait(workers)
-
-    errors = [o for o in outcomes.values() if isinstance(o, BaseException)]
-    stopped = [o for o in outcomes.values() if isinstance(o, dict) and o.get("interrupted")]
-    for outcome in stopped:
-        sys.stderr.write(f"{outcome['model']}: stopped at step {outcome['step']}; "
-                         f"checkpoint saved: {outcome['checkpoint']}\n")
-    if stopped or interrupted:
-        sys.stderr.write(f"resume with: legacy-vae train --resume {run_dir}\n")
-    if errors:
-        raise errors[0]
-    if interrupted:
-        raise KeyboardInterrupt
-    return [outcomes[c.model] for c in configs]
 
 
 def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> dict:
@@ -189,7 +58,9 @@ def run(configs, out=None, progress=True) -> dict:
         return _cvae(configs[0], run_dir, resume=False, progress=progress)
     started = time.perf_counter()
     roots = {m: run_dir if len(models) == 1 else run_dir / m for m in models}
-    results = _train_graph(configs, run_dir, roots, resume=False, progress=progress)
+    from legacy_vae.graph import parallel
+
+    results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
     return _finish(run_dir, results, roots, started)
 
 
@@ -228,7 +99,9 @@ def resume(run_dir, steps=None, progress=True) -> dict:
         raise ValueError(f"--resume {run_dir}: every model already finished its steps "
                          f"({', '.join(f'{m} {c.steps}' for m, c in configs.items())}); "
                          f"pass a larger --steps to train further")
+    from legacy_vae.graph import parallel
+
     started = time.perf_counter()
-    trained = {r["model"]: r for r in _train_graph(todo, run_dir, roots, resume=True, progress=progress)}
+    trained = {r["model"]: r for r in parallel.train_models(todo, run_dir, roots, resume=True, progress=progress)}
     results = [trained.get(m) or done[m] for m in configs]
     return _finish(run_dir, results, roots, started)
