@@ -35,10 +35,7 @@ def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> 
 def _cvae(config, run_dir: Path, resume: bool, progress: bool) -> dict:
     from legacy_vae.eager.train import train as train_eager  # written separately; imported only here
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        config.save(run_dir / "config.json")
-    results = train_eager(config, run_dir, resume=resume, progress=progress)
+    results = train_eager(config, run_dir, resume=resume, progress=progress)  # writes config.json too
     print(f"\nrun folder: {run_dir}")
     print(runs.format_table([results]), flush=True)
     return results
