@@ -104,13 +104,15 @@ class _Clock:
 
 
 def train_model(config, root, data: feeding.ModelData, *, resume=False, progress=True, position=0,
-                stop=None, on_reconstructions=None, threads=(1, 1), say=print) -> dict:
+                stop=None, on_reconstructions=None, threads=(1, 1), say=print, extra_hooks=()) -> dict:
     """Train ``config`` into the model run folder ``root``; return its results.
 
     ``resume`` continues from the latest checkpoint in ``root`` (metrics past
     it are dropped first). Returns the results.json dict, or
     ``{"model", "interrupted": True, "step", "checkpoint"}`` if ``stop`` was set.
-    Raises hooks.DivergedError on a NaN or infinite loss.
+    Raises hooks.DivergedError on a NaN or infinite loss. ``threads`` is
+    (intra-op, inter-op) for the session; ``extra_hooks`` run after ours
+    (e.g. a benchmark's timer).
     """
     folder = runs.ModelFolder(root).create()
     config.save(folder.config)
@@ -154,6 +156,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                                           summary_writer=writer, summary_op=train_summary),
                 hooks.TrainMetricsHook(handles, monitor, min(LOG_EVERY, config.visualize_every), bar),
                 validation,
+                *extra_hooks,
             ]
             scaffold = v1.train.Scaffold(init_op=handles.init_op, saver=saver, summary_op=train_summary,
                                          init_feed_dict=feeding.seeded_init_feed(handles.graph, config.seed))
@@ -185,8 +188,8 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                "validation_elbo": (monitor.last_validation or {}).get("elbo"),
                "train_seconds": train_seconds,
                "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,
-               # Relative to the model folder, so that the folder can be moved.
-               "checkpoint": os.path.relpath(checkpoint, folder.root)}
+               # Absolute: usable from any working directory (e.g. a notebook's saver.restore).
+               "checkpoint": os.path.abspath(checkpoint)}
     runs.write_json(folder.results, results)
     plots.save(loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
     return results

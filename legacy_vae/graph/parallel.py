@@ -40,7 +40,8 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _threads(count: int) -> tuple[int, int]:
+def session_threads(count: int) -> tuple[int, int]:
+    """(intra-op, inter-op) threads for each of ``count`` models training at once."""
     if count == 1:
         return 1, 1  # measured fastest, see the module docstring
     per_model = max(1, _cores() // count)
@@ -109,7 +110,7 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
     and the first model's error if one failed (the others were stopped).
     """
     datasets = _load_datasets(configs)
-    threads = _threads(len(configs))
+    threads = session_threads(len(configs))
     side = SideBySide(run_dir / "figures", [c.model for c in configs]) if len(configs) > 1 else None
     stop, say, outcomes = threading.Event(), _say_lock(), {}
 
