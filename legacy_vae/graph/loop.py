@@ -114,7 +114,11 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
     (intra-op, inter-op) for the session; ``extra_hooks`` run after ours
     (e.g. a benchmark's timer).
     """
-    folder = runs.ModelFolder(root).create()
+    folder = runs.ModelFolder(root)
+    if not resume and tf.train.latest_checkpoint(str(folder.checkpoints)):
+        # ChiefSessionCreator would silently continue from it.
+        raise ValueError(f"{root} already holds checkpoints; resume it or choose a new folder")
+    folder.create()
     config.save(folder.config)
     point = _restore_point(folder, resume)
     records = runs.truncate_metrics(folder.metrics, point["step"]) if resume else []
