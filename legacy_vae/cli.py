@@ -173,7 +173,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     # Quieten TensorFlow's C++ start-up banner for command-line use; a user's own setting wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if args.command in ("train", "evaluate"):
+    if args.command in ("train", "evaluate", "bench"):
         # XLA auto-clustering on CPU must be asked for before TensorFlow starts.
         from legacy_vae.graph.session import xla_env
 

@@ -1,0 +1,139 @@
+"""One throughput measurement, run in a fresh process per (model, variant).
+
+A fresh process per variant keeps the comparison fair: each gets its own
+TensorFlow thread pools and XLA settings, set before TensorFlow starts, and
+nothing one variant compiled or cached helps another.
+
+    graph          the package's own training loop, exactly as ``legacy-vae train`` runs it
+    tf2_function   the eager twin's Adam step under ``tf.function``
+    tf2_jit        the same under ``tf.function(jit_compile=True)``
+    tf2_eager      the same, op by op
+
+Every variant trains from the same seeded start on real MNIST batches of 100,
+runs ``warmup`` steps first (tracing, XLA compilation, first-touch of memory)
+and then times ``repeats`` blocks of ``steps`` steps each.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+VARIANTS = ("graph", "tf2_function", "tf2_jit", "tf2_eager")
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
+    """Steps per second of ``legacy_vae.graph.loop.train_model``, block by block."""
+    import tempfile
+
+    import tensorflow as tf
+
+    from legacy_vae.data import read_data_sets
+    from legacy_vae.graph import feeding, parallel
+    from legacy_vae.graph.loop import train_model
+
+    total = warmup + steps * repeats
+    config = config.replace(steps=total, visualize_every=total, checkpoint_every=total)
+    marks = {warmup + steps * r: None for r in range(repeats + 1)}
+
+    class BlockTimer(tf.compat.v1.train.SessionRunHook):
+        # A passive hook: one clock read per step, nothing added to the run call.
+        def begin(self):
+            self.step = 0
+
+        def after_run(self, run_context, run_values):
+            self.step += 1
+            if self.step in marks:
+                marks[self.step] = time.perf_counter()
+
+    data = feeding.prepare_data(config, read_data_sets(config.data_dir, seed=config.seed))
+    with tempfile.TemporaryDirectory(prefix="legacy-vae-bench-") as root:
+        train_model(config, root, data, progress=False, threads=parallel.session_threads(1),
+                    extra_hooks=[BlockTimer()], say=lambda line: None)
+    times = [marks[warmup + steps * r] for r in range(repeats + 1)]
+    return [steps / (b - a) for a, b in zip(times, times[1:])]
+
+
+def time_tf2(config, mode: str, steps: int, repeats: int, warmup: int) -> list[float]:
+    """Steps per second of the eager twin's step in ``mode``, on pre-cut batches.
+
+    The TF2 variants get their best case: one epoch of shuffled batches and
+    their noise are cut in advance, so a step costs one slice and the step
+    itself (no input pipeline in the timed loop).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    cores = _cores()
+    tf.config.threading.set_intra_op_parallelism_threads(cores)
+    tf.config.threading.set_inter_op_parallelism_threads(cores)
+    from legacy_vae.data import binarize_static, read_data_sets
+    from legacy_vae.eager.twins import make_train_step, twin_for
+
+    images = read_data_sets(config.data_dir, seed=config.seed).train.images
+    if config.binarize == "static":
+        images = binarize_static(images)
+    rng = np.random.default_rng(config.seed)
+    count = len(images) // config.batch_size
+    order = rng.permutation(len(images))[:count * config.batch_size]
+    batches = tf.constant(images[order].reshape(count, config.batch_size, -1))
+    noise = tf.constant(rng.standard_normal((count, config.batch_size, config.code_size), dtype=np.float32))
+    step = make_train_step(twin_for(config), mode)
+    position = [0]
+
+    def run(n):
+        loss = None
+        for _ in range(n):
+            i = position[0] % count
+            loss = step(batches[i], noise[i])
+            position[0] += 1
+        float(loss)  # wait for the last step
+
+    run(warmup)
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(steps)
+        rates.append(steps / (time.perf_counter() - start))
+    return rates
+
+
+def time_matmul() -> float:
+    from legacy_vae.bench.machine import matmul_gflops
+
+    return matmul_gflops(threads=_cores())
+
+
+def main(argv=None) -> int:
+    """``python -m legacy_vae.bench.variants MODEL VARIANT STEPS REPEATS WARMUP`` -> JSON on stdout."""
+    model, variant, steps, repeats, warmup = (argv or sys.argv[1:])
+    steps, repeats, warmup = int(steps), int(repeats), int(warmup)
+    if variant == "graph":
+        from legacy_vae.graph.session import xla_env
+
+        xla_env()  # as the legacy-vae command does before TensorFlow starts
+    from legacy_vae.config import defaults
+
+    if model == "matmul":
+        result = {"matmul_gflops": time_matmul()}
+    elif variant == "graph":
+        result = {"rates": time_graph(defaults(model), steps, repeats, warmup)}
+    elif variant in VARIANTS:
+        mode = variant.replace("tf2_", "")
+        result = {"rates": time_tf2(defaults(model), mode, steps, repeats, warmup)}
+    else:
+        raise SystemExit(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
