@@ -2,9 +2,32 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+
+class TrainRun(NamedTuple):
+    """What one run of ``train_steps`` returns (tensors of the while loop's outputs).
+
+    ``loss`` .. ``kl`` are the last step's, ``first_*`` the first step's (what a
+    one-step run would have shown for it), ``sums`` the float64 sums of
+    (loss, reconstruction, kl) over the run's ``steps`` steps, and
+    ``nonfinite_step`` the global step at which the loss first was NaN or
+    infinite (-1 if never; the loop stops there).
+    """
+
+    steps: Any
+    loss: Any
+    elbo: Any
+    reconstruction: Any
+    kl: Any
+    mean_loss: Any
+    sums: Any
+    nonfinite_step: Any
+    first_elbo: Any
+    first_reconstruction: Any
+    first_kl: Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +61,10 @@ class ModelHandles:
     prior_samples: Any      # decoded prior draws, Bernoulli means [num, 784]
     init_op: Any
     input: Any = None       # legacy_vae.graph.pipeline.InputHandles or None
+    # The tf.data path only (None with feed_dict): many steps in one run.
+    train_steps: Any = None     # op: run ``steps_per_run`` train steps in a while loop
+    steps_per_run: Any = None   # scalar int32 placeholder with a default
+    train_run: Any = None       # TrainRun: that loop's outputs; fetch them with train_steps only
 
     @property
     def code_size(self) -> int:

@@ -60,6 +60,14 @@ def build(config, fast_input=None):
         # The second call reuses the decoder's variables: no new ones are made.
         prior_logits = make_decoder(prior_eps)
 
+        def train_step(x, eps):
+            # The step once more on the same templates, for the loop that runs
+            # many steps per session.run (common.finish_graph): not needed to
+            # understand the model, only to train it faster.
+            loc, scale = make_encoder(x)
+            return make_decoder(losses.reparameterize(loc, scale, eps)), losses.kl(loc, scale)
+
         return finish_graph(config, graph, global_step, x, eps, prior_eps, pipeline,
                             code_mean=loc, code_stddev=scale, z=z, logits=logits,
-                            per_image_kl=losses.kl(loc, scale), prior_logits=prior_logits)
+                            per_image_kl=losses.kl(loc, scale), prior_logits=prior_logits,
+                            step=train_step)

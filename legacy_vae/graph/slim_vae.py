@@ -83,7 +83,19 @@ def build(config, fast_input=None):
             standard = tf.zeros([prior_eps.shape[0], 2 * config.code_size])
             _, prior_logits = decoder(standard, prior_eps, config.hidden_size)
 
+        def train_step(x, eps):
+            # The step once more on the same variables (reuse=True), for the loop
+            # that runs many steps per session.run (common.finish_graph): not
+            # needed to understand the model, only to train it faster.
+            with v1.variable_scope("encoder", reuse=True):
+                mu_logvar = encoder(x, config.code_size, config.hidden_size)
+            with v1.variable_scope("decoder", reuse=True):
+                _, logits = decoder(mu_logvar, eps, config.hidden_size)
+            mu, logvar = split(mu_logvar)
+            return logits, losses.kl_logvar(mu, logvar)
+
         mu, logvar = split(mu_logvar)
         return finish_graph(config, graph, global_step, x, eps, prior_eps, pipeline,
                             code_mean=mu, code_stddev=tf.exp(0.5 * logvar), z=z, logits=logits,
-                            per_image_kl=losses.kl_logvar(mu, logvar), prior_logits=prior_logits)
+                            per_image_kl=losses.kl_logvar(mu, logvar), prior_logits=prior_logits,
+                            step=train_step)
