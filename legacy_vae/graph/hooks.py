@@ -1,8 +1,8 @@
 """``SessionRunHook``s and checkpoint listeners of the training loop.
 
-TF1's own hooks do most of the work (``StopAtStepHook``,
-``CheckpointSaverHook``, ``SummarySaverHook``); the ones here do what those
-cannot. Order matters: ``MonitoredSession`` calls ``after_run`` in list order,
+TF1's own hooks do much of the work (``CheckpointSaverHook``, and
+``SummarySaverHook`` on the feed_dict path); the ones here do what those
+cannot, or cannot on runs of many steps. Order matters: ``MonitoredSession`` calls ``after_run`` in list order,
 so :class:`FiniteLossGuard` goes before the checkpoint saver and raises before
 the saver sees a step whose loss is NaN or infinite. A loss is computed from
 the weights *before* the update, so a finite loss can still come with an
@@ -10,9 +10,12 @@ update that made the weights non-finite; :class:`FiniteParametersCheck` runs
 just before every save and refuses to write such weights. Together they keep
 the last checkpoint good.
 
-Hooks count steps in Python (one monitored ``run`` = one optimizer step, the
-loop runs nothing else through the monitored session), so they never need a
-second ``session.run`` of the global step on the hot path.
+Hooks count steps in Python (one monitored ``run`` = one optimizer step, or,
+when the run is the multi-step loop ``handles.train_steps``, as many steps as
+the loop reports), so they never need a second ``session.run`` of the global
+step on the hot path. On a loop run every number comes from the loop's own
+outputs (``handles.train_run``): fetching ``handles.loss`` there would pull
+one more batch from the tf.data iterator and shift every later batch.
 """
 from __future__ import annotations
 
@@ -36,22 +39,66 @@ def diverged_message(model, what, step, checkpoint_dir, learning_rate) -> str:
             f"lower --learning-rate (it is {learning_rate:g}) and train again")
 
 
+def runs_loop(handles, run_context) -> bool:
+    """Whether this monitored run is ``handles.train_steps`` (many steps) rather than one step."""
+    loop = handles.train_steps
+    return loop is not None and any(f is loop for f in tf.nest.flatten(run_context.original_args.fetches))
+
+
 class StepHook(v1.train.SessionRunHook):
-    """Knows the global step after each run without fetching it."""
+    """Knows the global step after each run without fetching it.
+
+    Subclasses say what to fetch with ``fetches(loop)`` (``loop``: the run is
+    ``train_steps``) and get it in ``on_step(run_context, results)``;
+    ``self.steps`` is how many steps the run made.
+    """
 
     def __init__(self, handles):
         self.handles = handles
         self.step = None
+        self.loop = False
+        self.steps = 1
 
     def after_create_session(self, session, coord):
         self.step = int(session.run(self.handles.global_step))
 
+    def fetches(self, loop):
+        return None
+
+    def before_run(self, run_context):
+        self.loop = runs_loop(self.handles, run_context)
+        fetches = self.fetches(self.loop)
+        if self.loop:
+            fetches = {"steps": self.handles.train_run.steps,
+                       **({} if fetches is None else {"results": fetches})}
+        return None if fetches is None else v1.train.SessionRunArgs(fetches)
+
     def after_run(self, run_context, run_values):
-        self.step += 1
-        self.on_step(run_context, run_values.results)
+        results = run_values.results
+        self.steps = 1
+        if self.loop:
+            self.steps, results = int(results["steps"]), results.get("results")
+        self.step += self.steps
+        self.on_step(run_context, results)
 
     def on_step(self, run_context, results):
         pass
+
+
+class StopAtStepHook(StepHook):
+    """Stop once the global step reaches ``last_step``.
+
+    TF's own hook compares a global step read in the same run, which a loop
+    run may read before its steps; this one counts them.
+    """
+
+    def __init__(self, handles, last_step):
+        super().__init__(handles)
+        self.last_step = last_step
+
+    def on_step(self, run_context, results):
+        if self.step >= self.last_step:
+            run_context.request_stop()
 
 
 class FiniteLossGuard(StepHook):
@@ -65,13 +112,20 @@ class FiniteLossGuard(StepHook):
         super().__init__(handles)
         self.checkpoint_dir = checkpoint_dir
 
-    def before_run(self, run_context):
-        return v1.train.SessionRunArgs(self.handles.loss)
+    def fetches(self, loop):
+        run = self.handles.train_run
+        return [run.nonfinite_step, run.loss] if loop else self.handles.loss
 
-    def on_step(self, run_context, loss):
-        if not np.isfinite(loss):
+    def on_step(self, run_context, results):
+        # The loop stops at its first non-finite loss: that step is its last.
+        if self.loop:
+            step, loss = int(results[0]), results[1]
+            bad = step >= 0
+        else:
+            step, loss, bad = self.step, results, not np.isfinite(results)
+        if bad:
             config = self.handles.config
-            raise DivergedError(diverged_message(config.model, f"loss is {loss}", self.step,
+            raise DivergedError(diverged_message(config.model, f"loss is {loss}", step,
                                                  self.checkpoint_dir, config.learning_rate))
 
 
@@ -120,10 +174,14 @@ class CheckpointSaverHook(v1.train.CheckpointSaverHook):
     event file inside checkpoints/, beside the one TensorBoard should read.
     """
 
-    def __init__(self, checkpoint_dir, save_steps, saver, writer, listeners):
+    def __init__(self, checkpoint_dir, save_steps, saver, writer, listeners, steps_per_run=1):
         super().__init__(str(checkpoint_dir), save_steps=save_steps, saver=saver,
                          listeners=listeners, save_graph_def=False)
         self._events_writer = writer
+        # The stock hook skips re-reading the global step unless the step it
+        # read during the run plus steps_per_run reaches the next save; with
+        # loop runs of up to that many steps it then never misses a save.
+        self._set_steps_per_run(steps_per_run)
 
     def begin(self):
         self._summary_writer = self._events_writer
@@ -152,16 +210,22 @@ class TrainMetricsHook(StepHook):
         self.sums = np.zeros(3)
         self.count = 0
 
-    def before_run(self, run_context):
+    def fetches(self, loop):
+        if loop:
+            return [self.handles.train_run.sums, self.handles.train_run.loss]
         h = self.handles
-        return v1.train.SessionRunArgs([h.loss, h.reconstruction, h.kl])
+        return [h.loss, h.reconstruction, h.kl]
 
     def on_step(self, run_context, results):
-        self.sums += results
-        self.count += 1
+        if self.loop:
+            sums, loss = results  # exact float64 sums: the same as adding step by step
+        else:
+            sums, loss = results, results[0]
+        self.sums += sums
+        self.count += self.steps
         if self.bar is not None:
-            self.bar.set_postfix_str(f"loss={results[0]:.2f}", refresh=False)
-            self.bar.update()
+            self.bar.set_postfix_str(f"loss={loss:.2f}", refresh=False)
+            self.bar.update(self.steps)
         if self.step % self.every == 0:
             self.flush()
 
@@ -199,3 +263,34 @@ class ValidationHook(StepHook):
         self.monitor.validate(session, self.step)
         self.results = self.monitor.finish(session, self.step)
         self.results["final_evaluation_seconds"] = time.perf_counter() - started
+
+
+class LoopSummaryHook(StepHook):
+    """Train scalars on loop runs: what ``SummarySaverHook`` writes for one-step runs.
+
+    ``summary_op`` is built from the loop's first-step outputs
+    (``train_run.first_*``); it is written at that first step when it is the
+    session's first or at least ``every`` steps after the last one written, so
+    with runs that start on multiples of ``every`` the steps are 1, 1 + every, ...
+    exactly as before.
+    """
+
+    def __init__(self, handles, writer, every, summary_op):
+        super().__init__(handles)
+        self.writer, self.every, self.summary_op = writer, every, summary_op
+        self.last = None
+        self.write = False
+
+    def fetches(self, loop):
+        first = self.step + 1
+        self.write = loop and (self.last is None or first >= self.last + self.every)
+        return self.summary_op if self.write else None
+
+    def on_step(self, run_context, summary):
+        if not self.write:
+            return
+        first = self.step - self.steps + 1
+        if self.last is None:
+            self.writer.add_session_log(v1.SessionLog(status=v1.SessionLog.START), first)
+        self.writer.add_summary(summary, first)
+        self.last = first

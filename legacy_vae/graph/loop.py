@@ -1,12 +1,13 @@
 """One graph model's training loop: a ``MonitoredSession`` and its hooks.
 
 TF1's machinery does the bookkeeping: ``ChiefSessionCreator`` initializes
-(or restores the latest checkpoint of) the variables, ``StopAtStepHook``
-ends at ``config.steps``, ``CheckpointSaverHook`` saves every
-``checkpoint_every`` steps and at the end, ``SummarySaverHook`` writes the
-train ELBO/reconstruction/KL scalars every ``log_every`` steps. Our hooks
-(legacy_vae.graph.hooks) guard against NaN, start the tf.data iterator at the
-restored step, drive the progress bar and record validation ELBO and figures.
+(or restores the latest checkpoint of) the variables, ``CheckpointSaverHook``
+saves every ``checkpoint_every`` steps and at the end, ``SummarySaverHook``
+(feed_dict path) writes the train ELBO/reconstruction/KL scalars every
+``log_every`` steps. Our hooks (legacy_vae.graph.hooks) stop at
+``config.steps``, guard against NaN, start the tf.data iterator at the
+restored step, drive the progress bar, write the train scalars of loop runs
+and record validation ELBO and figures.
 
 Repeatability: the builders seed the graph with ``config.seed`` (a graph
 without a seed gets its initial weights from feeding.seeded_init_feed), the noise is stateless in (seed, global step),
@@ -14,6 +15,14 @@ the tf.data batch order is a function of (seed, epoch) and resumes by
 skipping ``start_step`` batches, and the feed_dict path restores the
 DataSet's batch order saved beside the checkpoint. So a run resumed from a
 checkpoint ends with the same weights as one that never stopped.
+
+Many steps per run: on the tf.data path each ``session.run`` is
+``handles.train_steps``, a while loop of up to ``STEPS_PER_RUN`` steps that
+computes exactly what as many ``train_op`` runs would (legacy_vae.graph.common).
+A run never crosses a step at which something happens (a multiple of
+``visualize_every``, ``checkpoint_every``, the train-log interval, or the last
+step), so validation, checkpoints, metrics and summaries land on the same
+steps as with one step per run. The feed_dict path keeps one step per run.
 
 Interrupting: the loop checks ``stop`` (a ``threading.Event``) before every
 step; when it is set the loop leaves the session normally, so the saver
@@ -32,6 +41,7 @@ import tensorflow as tf
 
 from legacy_vae import plots, runs
 from legacy_vae.graph import feeding, hooks
+from legacy_vae.graph.common import STEPS_PER_RUN
 from legacy_vae.graph.monitor import Monitor
 from legacy_vae.graph.session import session_config
 
@@ -48,6 +58,13 @@ def build(config):
         from legacy_vae.graph import slim_vae
         return slim_vae.build(config)
     raise ValueError(f"the graph loop trains 'post' and 'slim', not {config.model!r}")
+
+
+def run_length(step: int, last_step: int, intervals) -> int:
+    """Steps of the next loop run from ``step``: at most STEPS_PER_RUN, ending at the
+    next multiple of any of ``intervals`` or at ``last_step``, whichever comes first."""
+    ends = [last_step] + [(step // every + 1) * every for every in intervals if every > 0]
+    return max(1, min([STEPS_PER_RUN] + [end - step for end in ends if end > step]))
 
 
 def _restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
@@ -124,6 +141,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
     records = runs.truncate_metrics(folder.metrics, point["step"]) if resume else []
     handles = build(config)
     fast = handles.input is not None
+    chunked = handles.train_steps is not None  # many steps per run (tf.data path)
     dataset = None if fast else data.train_set(point["dataset"] if point["step"] else None)
     if not fast and point["step"] and point["dataset"] is None:
         raise ValueError(f"cannot resume the feed_dict batch order of {root}: "
@@ -139,8 +157,13 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
     try:
         with handles.graph.as_default():
             saver = v1.train.Saver(max_to_keep=5)
-            train_summary = v1.summary.merge([v1.summary.scalar(f"train/{key}", getattr(handles, key))
-                                              for key in runs.METRIC_KEYS])
+            log_every = min(LOG_EVERY, config.visualize_every)
+            # On the fast path the summary comes from the loop's outputs: handles.elbo
+            # would pull an extra batch from the iterator in the same run.
+            source = handles.train_run if chunked else handles
+            train_summary = v1.summary.merge([
+                v1.summary.scalar(f"train/{key}", getattr(source, f"first_{key}" if chunked else key))
+                for key in runs.METRIC_KEYS])
             monitor = Monitor(handles, folder, data, writer, say=None if progress else say,
                               on_reconstructions=on_reconstructions,
                               validated_steps={r["step"] for r in records if r["split"] == "validation"})
@@ -150,15 +173,17 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                                               finished=lambda: not interrupted)
             listeners = [hooks.FiniteParametersCheck(handles, folder.checkpoints),
                          hooks.LoopStateListener(folder, saver, clock.seconds, dataset)]
+            stopper = hooks.StopAtStepHook(handles, config.steps)
             all_hooks = [
                 # First: it raises before the saver can see a non-finite step.
                 hooks.FiniteLossGuard(handles, folder.checkpoints),
                 *([hooks.InputInitHook(handles, data.train_images)] if fast else []),
-                v1.train.StopAtStepHook(last_step=config.steps),
-                hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners),
-                v1.train.SummarySaverHook(save_steps=min(LOG_EVERY, config.visualize_every),
-                                          summary_writer=writer, summary_op=train_summary),
-                hooks.TrainMetricsHook(handles, monitor, min(LOG_EVERY, config.visualize_every), bar),
+                stopper,
+                hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners,
+                                          steps_per_run=STEPS_PER_RUN if chunked else 1),
+                (hooks.LoopSummaryHook(handles, writer, log_every, train_summary) if chunked else
+                 v1.train.SummarySaverHook(save_steps=log_every, summary_writer=writer, summary_op=train_summary)),
+                hooks.TrainMetricsHook(handles, monitor, log_every, bar),
                 validation,
                 *extra_hooks,
             ]
@@ -173,7 +198,11 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                     if stop is not None and stop.is_set():
                         interrupted.append(True)
                         break
-                    if fast:
+                    if chunked:
+                        steps = run_length(stopper.step, config.steps,
+                                           (config.visualize_every, config.checkpoint_every, log_every))
+                        session.run(handles.train_steps, {handles.steps_per_run: steps})
+                    elif fast:
                         session.run(handles.train_op)
                     else:
                         session.run(handles.train_op, {x: dataset.next_batch(config.batch_size)[0]})
