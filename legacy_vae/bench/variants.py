@@ -30,6 +30,10 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _round_up(value: int, multiple: int) -> int:
+    return max(multiple, -(-value // multiple) * multiple)
+
+
 def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
     """Steps per second of ``legacy_vae.graph.loop.train_model``, block by block."""
     import tempfile
@@ -40,19 +44,23 @@ def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
     from legacy_vae.graph import feeding, parallel
     from legacy_vae.graph.loop import train_model
 
+    # The loop ends its runs on multiples of its log interval (100 steps), so
+    # block boundaries on multiples of 100 are seen exactly.
+    steps, warmup = _round_up(steps, 100), _round_up(warmup, 100)
     total = warmup + steps * repeats
     config = config.replace(steps=total, visualize_every=total, checkpoint_every=total)
     marks = {warmup + steps * r: None for r in range(repeats + 1)}
 
     class BlockTimer(tf.compat.v1.train.SessionRunHook):
-        # A passive hook: one clock read per step, nothing added to the run call.
+        # Passive: after each run, one read of the global step (a run may
+        # cover up to 50 steps); marks fall on run boundaries (see main()).
         def begin(self):
-            self.step = 0
+            self.global_step = tf.compat.v1.train.get_global_step()
 
         def after_run(self, run_context, run_values):
-            self.step += 1
-            if self.step in marks:
-                marks[self.step] = time.perf_counter()
+            step = int(run_context.session.run(self.global_step))
+            if step in marks and marks[step] is None:
+                marks[step] = time.perf_counter()
 
     data = feeding.prepare_data(config, read_data_sets(config.data_dir, seed=config.seed))
     with tempfile.TemporaryDirectory(prefix="legacy-vae-bench-") as root:
