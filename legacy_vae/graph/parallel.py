@@ -8,17 +8,22 @@ its next step, and each model leaves its session cleanly, which saves a
 checkpoint at the step it reached. Then KeyboardInterrupt goes on up (the
 CLI exits with status 130) after a hint on how to resume.
 
-Threads per session (intra-op, inter-op), measured on the 2-core machine
-with this loop (steps/s, three runs of 1,500 steps each, medians):
+Threads per session: one intra-op and one inter-op thread for a model alone
+and for each of two side by side. The step is a chain of small matmuls, so a
+second intra-op thread costs more in hand-offs than it gains, and a spare
+core runs the Python loop, the hooks and tf.data's prefetching. Measured on
+the 2-core machine before the loop ran 50 steps per session.run (steps/s,
+medians of three runs of 1,500 steps, (intra, inter)):
 
-    one model alone    post: (1, 1) 232  (1, 2) 224  (2, 2) 212
-                       slim: (1, 1) 310  (1, 2) 319  (2, 2) 306
-    both side by side  one thread each: one core per model (graph.session's measurement)
+    post alone   (1, 1) 232   (1, 2) 224   (2, 2) 212
+    slim alone   (1, 1) 310   (1, 2) 319   (2, 2) 306
 
-The step is a chain of small matmuls: a second intra-op thread costs more in
-hand-offs than it gains, so a model alone also gets one thread of each, and
-the spare core runs the Python loop, the hooks and tf.data's prefetching.
-With several models each gets ``max(1, cores // models)``.
+With the 50-step runs and XLA auto-clustering (``legacy-vae bench
+throughput``, quiet machine) a model alone reaches ~420 (post) and ~500
+(slim) steps/s; side by side the two share the cores, ~200 and ~255 steps/s,
+which still finishes both faithful runs sooner than one after the other
+(91 s against 98 s of wall time, measured). With more cores each model gets
+``max(1, cores // models)`` threads.
 """
 from __future__ import annotations
 
