@@ -1,0 +1,60 @@
+"""The command line: --help everywhere, one-line errors with status 2, the data report."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from legacy_vae import cli
+
+SUBCOMMANDS = (["train"], ["evaluate"], ["data"], ["bench"], ["bench", "throughput"], ["bench", "quality"])
+
+
+@pytest.mark.parametrize("words", [[]] + [list(w) for w in SUBCOMMANDS])
+def test_every_command_has_help(words, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(words + ["--help"])
+    assert done.value.code == 0
+    assert "usage: legacy-vae" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["train", "--foo"], "unrecognized arguments: --foo"),
+    (["train", "--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
+    (["train", "--steps", "ten"], "argument --steps: expected a positive integer, got 'ten'"),
+    (["train", "--learning-rate", "-1"], "argument --learning-rate: expected a positive number, got '-1'"),
+    (["evaluate", "run", "--iw-samples", "0"], "argument --iw-samples: expected a positive integer"),
+    (["bench", "speed"], "invalid choice: 'speed'"),
+    ([], "the following arguments are required: COMMAND"),
+])
+def test_bad_options_exit_2_with_one_line(argv, expected, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_console_script_and_module_are_the_same_command(mnist_dir):
+    env = dict(os.environ, LEGACY_VAE_DATA=str(mnist_dir))
+    script = shutil.which("legacy-vae", path=os.path.dirname(sys.executable)) or shutil.which("legacy-vae")
+    assert script, "the legacy-vae console script is not installed"
+    outputs = []
+    for command in ([script, "data", "--no-download"], [sys.executable, "-m", "legacy_vae", "data", "--no-download"]):
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert "train: 60000 examples" in outputs[0] and "test: 10000 examples" in outputs[0]
+    assert "differs from the official file" in outputs[0]  # the reordered training images, accepted
+
+
+def test_data_without_files_or_network_says_where_to_put_them(tmp_path):
+    env = dict(os.environ, LEGACY_VAE_DATA=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "legacy_vae", "data", "--no-download"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert str(tmp_path) in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
