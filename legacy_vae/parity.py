@@ -48,14 +48,11 @@ def build_graph_model(config):
 def start(config):
     """(handles, session) of a graph model of ``config``, initialised from ``config.seed``.
 
-    The builders' initializers are unseeded, so the seed enters as the
-    training loop's does (``graph.feeding.seeded_init_feed``).
+    The builders set the graph-level seed, so the start is the training loop's.
     """
-    from legacy_vae.graph.feeding import seeded_init_feed
-
     handles = build_graph_model(config)
     session = v1.Session(graph=handles.graph)
-    session.run(handles.init_op, seeded_init_feed(handles.graph, config.seed))
+    session.run(handles.init_op)
     return handles, session
 
 

@@ -46,7 +46,7 @@ def single_steps(config, data, steps):
     """Weights and the losses of ``steps`` train_op runs, one step per run."""
     handles = build(config)
     with v1.Session(graph=handles.graph, config=session_config(1, 1)) as session:
-        session.run(handles.init_op, feeding.seeded_init_feed(handles.graph, config.seed))
+        session.run(handles.init_op)
         handles.input.initialize(session, data)
         losses = [session.run([handles.train_op, handles.loss])[1] for _ in range(steps)]
         return state(session, handles), losses

@@ -1,4 +1,4 @@
-"""What the training loop feeds a graph: images per split, batches, seeded initial weights.
+"""What the training loop feeds a graph: images per split and batches.
 
 Binarization, per ``config.binarize``:
 
@@ -9,19 +9,12 @@ Binarization, per ``config.binarize``:
   binarized once with a fixed NumPy draw, so every evaluation of a run sees
   the same images.
 
-Initial weights: the graph builders create their variables with unseeded
-initializers (their ``tf.Graph`` has no graph-level seed), so two builds
-start from different weights. :func:`seeded_init_feed` makes one seed give
-one start without touching the builders: TF1 lets any tensor be fed, so the
-init op is run with the raw outputs of its random ops (``RandomUniform`` in
-[0, 1), ``TruncatedNormal`` in (-2, 2)) replaced by NumPy draws of the same
-distribution; the initializers' own scaling (Glorot's limit, slim's 0.1)
-still applies.
+Initial weights need nothing here: the builders set the graph-level seed to
+``config.seed``, so one seed gives one start.
 """
 from __future__ import annotations
 
 import dataclasses
-import zlib
 
 import numpy as np
 
@@ -71,46 +64,3 @@ def image_input(handles):
     if handles.x.op.type in ("Placeholder", "PlaceholderWithDefault"):
         return handles.x
     return handles.graph.get_tensor_by_name("x:0")
-
-
-def _uniform(rng, shape):
-    return rng.random(shape)
-
-
-def _normal(rng, shape):
-    return rng.standard_normal(shape)
-
-
-def _truncated_normal(rng, shape):
-    # TF's TruncatedNormal: a standard normal redrawn until |x| <= 2.
-    values = rng.standard_normal(shape)
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = rng.standard_normal(int(outside.sum()))
-        outside = np.abs(values) > 2
-    return values
-
-
-_DRAWS = {"RandomUniform": _uniform, "RandomStandardNormal": _normal, "TruncatedNormal": _truncated_normal}
-
-
-def seeded_init_feed(graph, seed: int) -> dict | None:
-    """A feed for the init op that replaces every stateful random op by a seeded draw.
-
-    Each op gets its own generator keyed on (seed, op name), so adding a
-    variable does not change the others. None when the graph has its own
-    graph-level seed, which already makes initialization repeatable.
-    """
-    if graph.seed is not None:
-        return None
-    feed = {}
-    for op in graph.get_operations():
-        draw = _DRAWS.get(op.type)
-        if draw is None:
-            continue
-        out = op.outputs[0]
-        if not out.shape.is_fully_defined():
-            raise ValueError(f"cannot seed {op.name}: its shape {out.shape} is not static")
-        rng = np.random.default_rng([seed, zlib.crc32(op.name.encode("utf-8"))])
-        feed[out] = draw(rng, out.shape.as_list()).astype(out.dtype.as_numpy_dtype)
-    return feed

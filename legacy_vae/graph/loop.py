@@ -9,8 +9,8 @@ saves every ``checkpoint_every`` steps and at the end, ``SummarySaverHook``
 restored step, drive the progress bar, write the train scalars of loop runs
 and record validation ELBO and figures.
 
-Repeatability: the builders seed the graph with ``config.seed`` (a graph
-without a seed gets its initial weights from feeding.seeded_init_feed), the noise is stateless in (seed, global step),
+Repeatability: the builders seed the graph with ``config.seed``, the noise
+is stateless in (seed, global step),
 the tf.data batch order is a function of (seed, epoch) and resumes by
 skipping ``start_step`` batches, and the feed_dict path restores the
 DataSet's batch order saved beside the checkpoint. So a run resumed from a
@@ -187,8 +187,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                 validation,
                 *extra_hooks,
             ]
-            scaffold = v1.train.Scaffold(init_op=handles.init_op, saver=saver, summary_op=train_summary,
-                                         init_feed_dict=feeding.seeded_init_feed(handles.graph, config.seed))
+            scaffold = v1.train.Scaffold(init_op=handles.init_op, saver=saver, summary_op=train_summary)
             creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_dir=str(folder.checkpoints),
                                                    config=session_config(*threads))
             x = feeding.image_input(handles)
