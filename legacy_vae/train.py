@@ -17,13 +17,6 @@ from legacy_vae import plots, runs
 from legacy_vae.config import Config
 
 
-def _threads(count: int) -> tuple[int, int]:
-    # Kept for callers from before the split (legacy_vae.bench.variants).
-    from legacy_vae.graph.parallel import session_threads
-
-    return session_threads(count)
-
-
 def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> dict:
     if len(roots) > 1:
         from legacy_vae.graph.loop import loss_curves

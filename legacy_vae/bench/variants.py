@@ -16,18 +16,10 @@ and then times ``repeats`` blocks of ``steps`` steps each.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
 VARIANTS = ("graph", "tf2_function", "tf2_jit", "tf2_eager")
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -80,7 +72,9 @@ def time_tf2(config, mode: str, steps: int, repeats: int, warmup: int) -> list[f
     import numpy as np
     import tensorflow as tf
 
-    cores = _cores()
+    from legacy_vae.graph.parallel import cores as count_cores
+
+    cores = count_cores()
     tf.config.threading.set_intra_op_parallelism_threads(cores)
     tf.config.threading.set_inter_op_parallelism_threads(cores)
     from legacy_vae.data import binarize_static, read_data_sets
@@ -116,8 +110,9 @@ def time_tf2(config, mode: str, steps: int, repeats: int, warmup: int) -> list[f
 
 def time_matmul() -> float:
     from legacy_vae.bench.machine import matmul_gflops
+    from legacy_vae.graph.parallel import cores
 
-    return matmul_gflops(threads=_cores())
+    return matmul_gflops(threads=cores())
 
 
 def main(argv=None) -> int:

@@ -38,7 +38,8 @@ from legacy_vae.graph import feeding
 from legacy_vae.graph.loop import train_model
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -49,7 +50,7 @@ def session_threads(count: int) -> tuple[int, int]:
     """(intra-op, inter-op) threads for each of ``count`` models training at once."""
     if count == 1:
         return 1, 1  # measured fastest, see the module docstring
-    per_model = max(1, _cores() // count)
+    per_model = max(1, cores() // count)
     return per_model, per_model
 
 
