@@ -28,7 +28,7 @@ def missing_files_message(folder: Path, missing) -> str:
         f"{', '.join(missing)} (each as .gz or uncompressed). Put the four files "
         f"{', '.join(n + '.gz' for n in IDX_NAMES.values())} (or a Keras "
         f"{NPZ_NAME}) in that folder, set LEGACY_VAE_DATA to a folder that has "
-        "them, or allow downloading (download=True).")
+        "them, or allow downloading (download=True in Python; without --no-download on the command line).")
 
 
 def _check_split(images: np.ndarray, labels: np.ndarray, images_path, labels_path) -> None:
