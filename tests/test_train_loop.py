@@ -140,6 +140,17 @@ def test_fed_images_do_not_advance_the_iterator():
         np.testing.assert_array_equal(session.run(handles.input.next_batch), first)
 
 
+def test_the_input_pipeline_runs_without_autotuning():
+    """tf.data's autotune thread made closing a long-trained session wait (see pipeline.py)."""
+    from tensorflow.core.framework import dataset_options_pb2
+
+    handles = post.build(defaults("post"))
+    found = [op for op in handles.graph.get_operations() if op.type == "OptionsDataset"]
+    assert len(found) == 1
+    options = dataset_options_pb2.Options.FromString(found[0].get_attr("serialized_options"))
+    assert options.autotune_options.HasField("enabled") and options.autotune_options.enabled is False
+
+
 def test_fast_and_feed_paths_compute_the_same_loss(mnist_dir):
     config = defaults("post").replace(steps=10)
     data = feeding.prepare_data(config, read_data_sets(mnist_dir, seed=0))
