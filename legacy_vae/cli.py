@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     train.add_argument("--feed-dict", action="store_true",
                        help="feed batches through feed_dict instead of the tf.data iterator (slower, same losses)")
+    train.add_argument("--towers", type=_positive_int, metavar="T",
+                       help="split each batch of the fast loop into T slices computed in parallel "
+                            "(post, slim; default 2, 1 keeps batches whole)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
@@ -125,7 +128,10 @@ def _train_configs(args):
         "steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "code_size": args.code_size, "binarize": args.binarize, "visualize_every": args.visualize_every,
         "checkpoint_every": args.checkpoint_every, "seed": args.seed, "data_dir": args.data_dir,
+        "towers": args.towers,
     }.items() if value is not None}
+    if args.towers is not None and "cvae" in names:
+        raise ValueError("--towers applies to the graph models (post, slim), not to cvae")
     if args.feed_dict:
         overrides["fast_input"] = False
     return [defaults(name).replace(**overrides) for name in names]
@@ -171,10 +177,10 @@ def main(argv=None) -> int:
     # Quieten TensorFlow's C++ start-up banner for command-line use; a user's own setting wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.command in ("train", "evaluate", "bench"):
-        # XLA auto-clustering on CPU must be asked for before TensorFlow starts.
-        from legacy_vae.graph.session import xla_env
+        # Thread pools of each session's own must be asked for before TensorFlow starts.
+        from legacy_vae.graph.session import thread_env
 
-        xla_env()
+        thread_env()
     from legacy_vae.data import DataError
 
     try:

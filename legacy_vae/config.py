@@ -42,6 +42,10 @@ class Config:
     data_dir: str | None = None
     # Feed batches through a tf.data iterator (fast) instead of feed_dict.
     fast_input: bool = True
+    # The fast path's multi-step loop splits each batch into this many equal
+    # slices computed in parallel (legacy_vae.graph.common): the same loss
+    # and gradient, summed in another order, so it is part of the run's record.
+    towers: int = 2
 
     def __post_init__(self):
         problems = []
@@ -50,10 +54,14 @@ class Config:
         if self.binarize not in BINARIZE:
             problems.append(f"binarize must be one of {BINARIZE}, got {self.binarize!r}")
         for name in ("steps", "batch_size", "code_size", "hidden_size",
-                     "visualize_every", "checkpoint_every", "num_show", "num_prior_samples"):
+                     "visualize_every", "checkpoint_every", "num_show", "num_prior_samples", "towers"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 problems.append(f"{name} must be a positive integer, got {value!r}")
+        if (isinstance(self.towers, int) and isinstance(self.batch_size, int) and self.towers > 0
+                and self.batch_size > 0 and self.batch_size % self.towers):
+            problems.append(f"batch_size ({self.batch_size}) must be a multiple of towers ({self.towers}); "
+                            f"change one of them (towers=1 keeps each batch whole)")
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             problems.append(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         if problems:
@@ -73,6 +81,7 @@ class Config:
     @classmethod
     def load(cls, path: str | Path) -> "Config":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data.setdefault("towers", 1)  # written before towers existed: every batch was one tower
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -96,5 +105,5 @@ def defaults(model: str) -> Config:
         # images, Adam 1e-4, latent 2, binarized at 0.5.
         return Config(model="cvae", steps=10 * 1875, batch_size=32, learning_rate=1e-4,
                       code_size=2, hidden_size=32, binarize="static", adam_epsilon=1e-7,
-                      visualize_every=1875, checkpoint_every=1875, num_show=16)
+                      visualize_every=1875, checkpoint_every=1875, num_show=16, towers=1)
     raise ValueError(f"unknown model {model!r}; choose one of {MODELS}")

@@ -58,3 +58,25 @@ def test_data_without_files_or_network_says_where_to_put_them(tmp_path):
     assert done.returncode == 1
     assert str(tmp_path) in done.stderr and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["train", "--towers", "3"], "batch_size (100) must be a multiple of towers (3)"),
+    (["train", "--model", "cvae", "--towers", "2"], "--towers applies to the graph models (post, slim)"),
+])
+def test_bad_towers_exit_2_naming_the_fix(argv, expected, capsys, monkeypatch):
+    monkeypatch.setenv("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")  # cli.main sets it; keep it to this test
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_configs_written_before_towers_load_as_one_tower(tmp_path):
+    from legacy_vae.config import Config, defaults
+
+    path = tmp_path / "config.json"
+    defaults("post").save(path)
+    assert Config.load(path).towers == 2
+    text = path.read_text().replace('"towers": 2,', "")
+    path.write_text(text)
+    assert "towers" not in text and Config.load(path).towers == 1

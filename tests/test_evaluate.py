@@ -92,7 +92,7 @@ def test_chunks_and_image_batches_do_not_change_the_values(post_model):
 
 
 def test_cli_evaluates_both_models_and_writes_json(both_runs, mnist_dir, capsys, monkeypatch):
-    monkeypatch.setenv("TF_XLA_FLAGS", "")  # cli.main asks for XLA in os.environ; keep it to this test
+    monkeypatch.setenv("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")  # cli.main sets it in os.environ; keep it to this test
     status = cli.main(["evaluate", str(both_runs), "--iw-samples", "20", "--limit", "50",
                        "--data-dir", str(mnist_dir), "--no-progress"])
     assert status == 0
@@ -146,7 +146,7 @@ def test_dynamic_runs_are_evaluated_on_one_seeded_draw(mnist_dir):
 
 
 def test_binarize_override_scores_the_grey_model_on_binarized_digits(both_runs, mnist_dir, capsys, monkeypatch):
-    monkeypatch.setenv("TF_XLA_FLAGS", "")
+    monkeypatch.setenv("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")
     config = evaluate.load_config(both_runs / "post")
     images, label = load_images(config, "test", 0, mnist_dir, limit=10, binarize="static")
     assert label == "binarized 0.5 (trained on grey)"

@@ -44,7 +44,7 @@ def test_fed_codes_decode_like_the_cvae(cvae_run, mnist_dir):
 
 
 def test_cli_evaluates_a_cvae_run(cvae_run, mnist_dir, capsys, monkeypatch):
-    monkeypatch.setenv("TF_XLA_FLAGS", "")
+    monkeypatch.setenv("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")
     assert cli.main(["evaluate", str(cvae_run), "--iw-samples", "20", "--limit", "10",
                      "--data-dir", str(mnist_dir), "--no-progress"]) == 0
     assert any(line.startswith("cvae") for line in capsys.readouterr().out.splitlines())

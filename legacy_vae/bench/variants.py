@@ -1,7 +1,7 @@
 """One throughput measurement, run in a fresh process per (model, variant).
 
 A fresh process per variant keeps the comparison fair: each gets its own
-TensorFlow thread pools and XLA settings, set before TensorFlow starts, and
+TensorFlow thread pools, set before TensorFlow starts, and
 nothing one variant compiled or cached helps another.
 
     graph          the package's own training loop, exactly as ``legacy-vae train`` runs it
@@ -40,7 +40,9 @@ def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
     # block boundaries on multiples of 100 are seen exactly.
     steps, warmup = _round_up(steps, 100), _round_up(warmup, 100)
     total = warmup + steps * repeats
-    config = config.replace(steps=total, visualize_every=total, checkpoint_every=total)
+    # One untimed run after the last block: the end-of-training evaluation
+    # then falls outside every timed block.
+    config = config.replace(steps=total + 100, visualize_every=total, checkpoint_every=total)
     marks = {warmup + steps * r: None for r in range(repeats + 1)}
 
     class BlockTimer(tf.compat.v1.train.SessionRunHook):
@@ -119,10 +121,9 @@ def main(argv=None) -> int:
     """``python -m legacy_vae.bench.variants MODEL VARIANT STEPS REPEATS WARMUP`` -> JSON on stdout."""
     model, variant, steps, repeats, warmup = (argv or sys.argv[1:])
     steps, repeats, warmup = int(steps), int(repeats), int(warmup)
-    if variant == "graph":
-        from legacy_vae.graph.session import xla_env
+    from legacy_vae.graph.session import thread_env
 
-        xla_env()  # as the legacy-vae command does before TensorFlow starts
+    thread_env()  # as the legacy-vae command does before TensorFlow starts
     from legacy_vae.config import defaults
 
     if model == "matmul":

@@ -13,6 +13,19 @@ step, the same variables, the same Adam instance and slots), so K iterations
 end with the same weights as K runs of ``train_op``; what it saves is K - 1
 trips through Python and the session. The loop stops early at the first step
 whose loss is not finite, so the weights are then those of that step.
+
+Towers: with ``config.towers = T`` each iteration cuts its batch of B images
+into T slices of B / T and runs the model on each slice (the same
+variables), the classic TF1 multi-tower layout. The loss is still the mean
+over all B images,
+
+    loss = -(1/B) sum_i [log p(x_i|z_i) - KL_i] = (1/T) sum_t loss_t,
+
+so its gradient is the mean of the towers' gradients: the same step, with
+sums taken in another order (float rounding differs, the math does not).
+The towers share no ops until their gradients meet, so two inter-op threads
+run them at once (session.py has the measurements). ``train_op`` stays the
+one-tower graph that notebooks read.
 """
 from __future__ import annotations
 
@@ -64,7 +77,11 @@ def input_tensors(config, global_step, fast_input=None):
 
 def loss_terms(x, logits, per_image_kl):
     """(per-image log-likelihood, reconstruction, kl, elbo, loss): the batch means the step minimizes."""
-    log_lik = losses.log_likelihood(x, logits)
+    return batch_terms(losses.log_likelihood(x, logits), per_image_kl)
+
+
+def batch_terms(log_lik, per_image_kl):
+    """:func:`loss_terms` from the per-image log-likelihoods and KL terms."""
     reconstruction = tf.reduce_mean(-log_lik, name="reconstruction")
     kl = tf.reduce_mean(per_image_kl, name="kl")
     elbo = tf.identity(losses.elbo(log_lik, per_image_kl), name="elbo")
@@ -98,6 +115,20 @@ def finish_graph(config, graph, global_step, x, eps, prior_eps, source, *,
         init_op=v1.global_variables_initializer(), input=source, **loop)
 
 
+def tower_terms(step, x, eps, towers: int):
+    """Per-image log-likelihood and KL of the batch, computed in ``towers`` equal slices."""
+    if towers == 1:
+        logits, per_image_kl = step(x, eps)
+        return losses.log_likelihood(x, logits), per_image_kl
+    log_lik, kl = [], []
+    for t, (x_t, eps_t) in enumerate(zip(tf.split(x, towers), tf.split(eps, towers))):
+        with v1.name_scope(f"tower_{t}"):
+            logits, per_image_kl = step(x_t, eps_t)
+            log_lik.append(losses.log_likelihood(x_t, logits))
+            kl.append(per_image_kl)
+    return tf.concat(log_lik, 0), tf.concat(kl, 0)
+
+
 def train_loop(config, global_step, source, step, optimizer) -> dict:
     """``train_steps``, ``steps_per_run`` and ``train_run`` (a :class:`TrainRun`) for ModelHandles."""
     steps_per_run = v1.placeholder_with_default(tf.constant(STEPS_PER_RUN, tf.int32), [], name="steps_per_run")
@@ -112,8 +143,8 @@ def train_loop(config, global_step, source, step, optimizer) -> dict:
                                        output_shapes=get_next.get_attr("output_shapes"))[0]
         if config.binarize == "dynamic":
             x = binarize(config, x, counter)
-        logits, per_image_kl = step(x, noise(config, x, counter))
-        _, reconstruction, kl, elbo, loss = loss_terms(x, logits, per_image_kl)
+        log_lik, per_image_kl = tower_terms(step, x, noise(config, x, counter), config.towers)
+        _, reconstruction, kl, elbo, loss = batch_terms(log_lik, per_image_kl)
         update = optimizer.minimize(loss, global_step=global_step)
         now = tf.stack([loss, elbo, reconstruction, kl])
         bad = tf.logical_and(nonfinite < 0, tf.logical_not(tf.math.is_finite(loss)))

@@ -8,22 +8,16 @@ its next step, and each model leaves its session cleanly, which saves a
 checkpoint at the step it reached. Then KeyboardInterrupt goes on up (the
 CLI exits with status 130) after a hint on how to resume.
 
-Threads per session: one intra-op and one inter-op thread for a model alone
-and for each of two side by side. The step is a chain of small matmuls, so a
-second intra-op thread costs more in hand-offs than it gains, and a spare
-core runs the Python loop, the hooks and tf.data's prefetching. Measured on
-the 2-core machine before the loop ran 50 steps per session.run (steps/s,
-medians of three runs of 1,500 steps, (intra, inter)):
-
-    post alone   (1, 1) 232   (1, 2) 224   (2, 2) 212
-    slim alone   (1, 1) 310   (1, 2) 319   (2, 2) 306
-
-With the 50-step runs and XLA auto-clustering (``legacy-vae bench
-throughput``, quiet machine) a model alone reaches ~420 (post) and ~500
-(slim) steps/s; side by side the two share the cores, ~200 and ~255 steps/s,
-which still finishes both faithful runs sooner than one after the other
-(91 s against 98 s of wall time, measured). With more cores each model gets
-``max(1, cores // models)`` threads.
+Threads per session: one intra-op thread, and as many inter-op threads as
+the cores give each model (two for a model alone on 2 cores, one each side
+by side). The loop's two towers are independent chains of small matmuls,
+so they pay off as two inter-op threads, while a matmul split over two
+intra-op threads costs more in hand-offs than it gains. Each session owns
+its pools (legacy_vae.graph.session), so two models side by side really get
+a core each. Measured on the 2-core machine, faithful ``legacy-vae train``
+(post 12,000 and Slim 20,000 steps): 58.8 s of wall time side by side with
+(1, 1) each, 60.8 s with (1, 2) each; one after the other with (1, 2),
+30.3 s + 38.5 s in two processes.
 """
 from __future__ import annotations
 
@@ -48,10 +42,7 @@ def cores() -> int:
 
 def session_threads(count: int) -> tuple[int, int]:
     """(intra-op, inter-op) threads for each of ``count`` models training at once."""
-    if count == 1:
-        return 1, 1  # measured fastest, see the module docstring
-    per_model = max(1, cores() // count)
-    return per_model, per_model
+    return 1, max(1, cores() // count)  # measured, see the module docstring
 
 
 class SideBySide:
