@@ -22,22 +22,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from legacy_vae.graph import losses
+from legacy_vae.models import losses
 from legacy_vae.graph.session import session_config
 
 v1 = tf.compat.v1
-
-
-def _builder(model: str):
-    if model == "post":
-        from legacy_vae.graph import post
-
-        return post.build
-    if model == "slim":
-        from legacy_vae.graph import slim_vae
-
-        return slim_vae.build
-    raise ValueError(f"{model!r} is not a graph-mode model (post or slim)")
 
 
 def restore(session, graph, checkpoint: str):
@@ -72,7 +60,7 @@ class GraphModel:
     rows_per_run = 10_000  # codes decoded per session run: 100 images x 100 samples
 
     def __init__(self, config, checkpoint: str, intra_threads: int = 2):
-        handles = _builder(config.model)(config, fast_input=False)
+        handles = model_builder(config.model)(config)
         self.handles, self.config, self.checkpoint = handles, config, checkpoint
         self.code_size = handles.code_size
         with handles.graph.as_default(), v1.name_scope("evaluate"):

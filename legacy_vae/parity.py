@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_vae.eager.twins import twin_for
+from legacy_vae.graph.fast import model_builder
 
 v1 = tf.compat.v1
 TERMS = ("reconstruction", "kl", "elbo")
@@ -36,13 +37,7 @@ _GRADIENTS = weakref.WeakKeyDictionary()  # graph -> (variables, gradient tensor
 
 def build_graph_model(config):
     """The graph model of ``config`` (``post`` or ``slim``), in its own new graph."""
-    if config.model == "post":
-        from legacy_vae.graph import post as builder
-    elif config.model == "slim":
-        from legacy_vae.graph import slim_vae as builder
-    else:
-        raise ValueError(f"graph models are 'post' and 'slim', not {config.model!r}")
-    return builder.build(config)
+    return model_builder(config.model)(config)
 
 
 def start(config):

@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from legacy_vae.graph import layers, post
+from legacy_vae.models import layers, post
 
 v1 = tf.compat.v1
 

@@ -11,14 +11,14 @@ from legacy_vae import cli, evaluate
 from legacy_vae.config import defaults
 from legacy_vae.data import binarize_static, read_data_sets
 from legacy_vae.evaluate_runs import find_checkpoint, load_images
-from legacy_vae.graph import post, slim_vae
+from legacy_vae.models import post, slim_vae
 
 v1 = tf.compat.v1
 
 
 def train_run(folder, config, data_dir):
     """Train a graph model for config.steps feed_dict steps and leave a run folder per the contract."""
-    handles = {"post": post.build, "slim": slim_vae.build}[config.model](config, fast_input=False)
+    handles = {"post": post.build, "slim": slim_vae.build}[config.model](config)
     train = read_data_sets(data_dir, seed=config.seed).train
     with v1.Session(graph=handles.graph) as session:
         session.run(handles.init_op)

@@ -7,7 +7,7 @@ from legacy_vae.config import defaults
 from legacy_vae.data import binarize_static, read_data_sets
 from legacy_vae.evaluate_graph import GraphModel
 from legacy_vae.evaluate_runs import find_checkpoint
-from legacy_vae.graph import post, slim_vae
+from legacy_vae.models import post, slim_vae
 
 v1 = tf.compat.v1
 BUILDERS = {"post": post.build, "slim": slim_vae.build}
@@ -15,7 +15,7 @@ BUILDERS = {"post": post.build, "slim": slim_vae.build}
 
 def save_untrained(folder, config):
     """A run folder with config.json and a checkpoint of freshly initialised weights."""
-    handles = BUILDERS[config.model](config, fast_input=False)
+    handles = BUILDERS[config.model](config)
     (folder / "checkpoints").mkdir(parents=True)
     with v1.Session(graph=handles.graph) as session:
         session.run(handles.init_op)
@@ -57,7 +57,7 @@ def test_fed_codes_decode_like_the_model(tmp_path, images, model):
 
 def test_dynamic_binarization_leaves_binary_images_unchanged(images):
     """u < x with u ~ U[0, 1) is x itself for x in {0, 1}: feeding binarized images is exact."""
-    handles = post.build(defaults("post").replace(steps=1, binarize="dynamic"), fast_input=False)
+    handles = post.build(defaults("post").replace(steps=1, binarize="dynamic"))
     raw = handles.graph.get_tensor_by_name("x:0")
     assert handles.x is not raw and "x_binarized" in handles.x.name
     with v1.Session(graph=handles.graph) as session:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy_vae.graph import losses
+from legacy_vae.models import losses
 
 v1 = tf.compat.v1
 
@@ -64,12 +64,32 @@ def test_log_likelihood_is_bernoulli_summed_over_pixels(rng):
         got = run_in_graph(losses.log_likelihood, x, logits)
         assert got.shape == (20,)
         np.testing.assert_allclose(got, expected, rtol=1e-10)
-        np.testing.assert_allclose(run_in_graph(losses.reconstruction, x, logits), -expected, rtol=1e-10)
 
 
 def test_elbo_is_batch_mean_of_log_likelihood_minus_kl(rng):
     log_lik, kl = rng.normal(size=(2, 30))
     np.testing.assert_allclose(run_in_graph(losses.elbo, log_lik, kl), np.mean(log_lik - kl), rtol=1e-12)
+
+
+def test_objective_names_the_batch_means(rng):
+    log_lik, kl = rng.normal(size=(2, 30))
+    reconstruction, kl_mean, elbo, loss = (t.numpy() for t in losses.objective(tf.constant(log_lik), tf.constant(kl)))
+    np.testing.assert_allclose([reconstruction, kl_mean, elbo, loss],
+                               [-log_lik.mean(), kl.mean(), (log_lik - kl).mean(), (kl - log_lik).mean()], rtol=1e-12)
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.name_scope("loss"):
+        losses.objective(tf.constant(log_lik), tf.constant(kl))
+    for name in ("loss/reconstruction", "loss/kl", "loss/elbo", "loss/loss"):
+        graph.get_operation_by_name(name)
+
+
+def test_bernoulli_sample_draws_ones_with_probability_sigmoid(rng):
+    logits = tf.constant(rng.normal(scale=2.0, size=(4000, 3)), tf.float32)
+    sample = losses.bernoulli_sample(logits, tf.constant([7, 1], tf.int64)).numpy()
+    assert set(np.unique(sample)) <= {0.0, 1.0}
+    np.testing.assert_allclose(sample.mean(), tf.sigmoid(logits).numpy().mean(), atol=0.02)
+    again = losses.bernoulli_sample(logits, tf.constant([7, 1], tf.int64)).numpy()
+    np.testing.assert_array_equal(sample, again)  # stateless: the same key, the same draw
 
 
 def test_losses_also_run_eagerly(rng):

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from legacy_vae.config import defaults
-from legacy_vae.graph import layers, post, slim_vae
+from legacy_vae.models import layers, post, slim_vae
 
 v1 = tf.compat.v1
 
@@ -21,21 +21,21 @@ def test_post_variables_names_and_shapes():
     assert variables(handles.graph) == {
         "encoder/dense/kernel": (784, 200), "encoder/dense/bias": (200,),
         "encoder/dense_1/kernel": (200, 200), "encoder/dense_1/bias": (200,),
-        "encoder/loc/kernel": (200, 2), "encoder/loc/bias": (2,),
-        "encoder/scale/kernel": (200, 2), "encoder/scale/bias": (2,),
+        "encoder/dense_2/kernel": (200, 2), "encoder/dense_2/bias": (2,),
+        "encoder/dense_3/kernel": (200, 2), "encoder/dense_3/bias": (2,),
         "decoder/dense/kernel": (2, 200), "decoder/dense/bias": (200,),
         "decoder/dense_1/kernel": (200, 200), "decoder/dense_1/bias": (200,),
-        "decoder/logits/kernel": (200, 784), "decoder/logits/bias": (784,),
+        "decoder/dense_2/kernel": (200, 784), "decoder/dense_2/bias": (784,),
     }
 
 
 def test_slim_variables_are_weights_and_biases_under_expected_scopes():
     handles = slim_vae.build(defaults("slim").replace(fast_input=False))
     assert variables(handles.graph) == {
-        "encoder/hidden/weights": (784, 128), "encoder/hidden/biases": (128,),
-        "encoder/mu_logvar/weights": (128, 128), "encoder/mu_logvar/biases": (128,),
-        "decoder/hidden/weights": (64, 128), "decoder/hidden/biases": (128,),
-        "decoder/logits/weights": (128, 784), "decoder/logits/biases": (784,),
+        "encoder/fc1/weights": (784, 128), "encoder/fc1/biases": (128,),
+        "encoder/fc2/weights": (128, 128), "encoder/fc2/biases": (128,),
+        "decoder/fc1/weights": (64, 128), "decoder/fc1/biases": (128,),
+        "decoder/fc2/weights": (128, 784), "decoder/fc2/biases": (784,),
     }
 
 
@@ -46,7 +46,7 @@ def test_make_template_shares_the_decoder():
     assert sum(name.startswith("decoder/") for name in names) == 6
     assert not any(name.startswith("decoder_1") for name in names)
     # Both decoder calls read the same kernel: the prior-sample path depends on it.
-    kernel = handles.graph.get_tensor_by_name("decoder/logits/kernel:0")
+    kernel = handles.graph.get_tensor_by_name("decoder/dense_2/kernel:0")
     ops = {op.name for op in handles.graph.get_operations()
            if any(t.op.name == kernel.op.name for t in op.inputs)}
     assert len(ops) >= 2
@@ -55,7 +55,7 @@ def test_make_template_shares_the_decoder():
 def test_a_second_decoder_call_adds_no_variables():
     graph = tf.Graph()
     with graph.as_default():
-        make_decoder = v1.make_template("decoder", post.decoder, hidden_size=8)
+        make_decoder = v1.make_template("decoder", post.make_decoder, hidden_size=8)
         make_decoder(tf.zeros([3, 2]))
         first = len(v1.trainable_variables())
         make_decoder(tf.ones([5, 2]))
@@ -63,11 +63,15 @@ def test_a_second_decoder_call_adds_no_variables():
 
 
 def test_stable_node_names_for_learners():
-    for module, model in ((post, "post"), (slim_vae, "slim")):
-        for fast in (False, True):
-            graph = module.build(defaults(model).replace(fast_input=fast)).graph
+    from legacy_vae.graph import fast
+
+    named = {"post": ("encoder/loc", "encoder/scale", "decoder/logits"),
+             "slim": ("encoder/mu", "encoder/logvar", "decoder/logits")}
+    for model in ("post", "slim"):
+        for fast_input in (False, True):
+            graph = fast.build(defaults(model), fast_input=fast_input).graph
             for name in ("x", "eps", "prior_eps", "loss/elbo", "loss/reconstruction", "loss/kl",
-                         "reconstructions", "prior_samples"):
+                         "reconstructions", "x_hat", "prior_samples") + named[model]:
                 graph.get_operation_by_name(name)
 
 

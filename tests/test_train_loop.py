@@ -13,8 +13,9 @@ from PIL import Image
 from legacy_vae import runs, train
 from legacy_vae.config import Config, defaults
 from legacy_vae.data import read_data_sets
-from legacy_vae.graph import feeding, hooks, post
-from legacy_vae.graph.loop import build
+from legacy_vae.graph import feeding, hooks
+from legacy_vae.models import post
+from legacy_vae.graph.fast import build
 
 v1 = tf.compat.v1
 STEPS, EVERY = 300, 100
@@ -128,7 +129,7 @@ def test_a_used_out_folder_is_refused(both_run, mnist_dir):
 
 def test_fed_images_do_not_advance_the_iterator():
     """Feeding x (as evaluation does) cuts the graph: IteratorGetNext does not run."""
-    handles = post.build(defaults("post").replace(batch_size=10))
+    handles = build(defaults("post").replace(batch_size=10))
     images = np.random.default_rng(0).random((50, 784), dtype=np.float32)
     with v1.Session(graph=handles.graph) as session:
         session.run(handles.init_op)
@@ -144,7 +145,7 @@ def test_the_input_pipeline_runs_without_autotuning():
     """tf.data's autotune thread made closing a long-trained session wait (see pipeline.py)."""
     from tensorflow.core.framework import dataset_options_pb2
 
-    handles = post.build(defaults("post"))
+    handles = build(defaults("post"))
     found = [op for op in handles.graph.get_operations() if op.type == "OptionsDataset"]
     assert len(found) == 1
     options = dataset_options_pb2.Options.FromString(found[0].get_attr("serialized_options"))
@@ -161,9 +162,9 @@ def test_fast_and_feed_paths_compute_the_same_loss(mnist_dir):
         with v1.Session(graph=handles.graph) as session:
             session.run(handles.init_op)  # same seed, same initial weights on both graphs
             if fast:
-                handles.input.initialize(session, data.train_images)
+                handles.input.initialize(session, data.train_images, data.train_start)
                 batches = [session.run(handles.input.next_batch) for _ in range(2)]
-                handles.input.initialize(session, data.train_images)
+                handles.input.initialize(session, data.train_images, data.train_start)
                 losses[fast] = [session.run([handles.train_op, handles.loss])[1] for _ in range(2)]
             else:
                 # The fast path's two batches, fed; the noise is the same stateless draw per step.
@@ -191,7 +192,7 @@ def test_nan_guard_stops_and_keeps_the_last_checkpoint_good(tmp_path, mnist_dir)
 
 
 def test_non_finite_weights_are_never_saved(tmp_path):
-    handles = post.build(defaults("post"), fast_input=False)
+    handles = post.build(defaults("post"))
     check = hooks.FiniteParametersCheck(handles, tmp_path)
     kernel = [v for v in handles.graph.get_collection("trainable_variables") if "kernel" in v.name][0]
     with v1.Session(graph=handles.graph) as session:

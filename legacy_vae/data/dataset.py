@@ -106,6 +106,22 @@ class DataSet:
             index = self._order()[start:start + batch_size]
         return self._images[index], self._labels[index]
 
+    def epoch_orders(self):
+        """Yield, forever, the index order of each epoch that ``next_batch`` will use from here.
+
+        Only from the start of an epoch (a new DataSet, or one restored to
+        such a state); this DataSet is left untouched. Cut into consecutive
+        slices of ``batch_size``, the stream gives exactly the batches of
+        ``next_batch(batch_size)``, the tail of one epoch joining the head of
+        the next: the fast engine's tf.data input reads its batches this way.
+        """
+        if self._index_in_epoch not in (0, self._num_examples) or (self._perm is not None
+                                                                    and self._index_in_epoch == 0):
+            raise ValueError("epoch_orders needs a DataSet at the start of an epoch")
+        rng = np.random.Generator(copy.deepcopy(self._rng.bit_generator))
+        while True:
+            yield rng.permutation(self._num_examples)
+
     def get_state(self) -> dict:
         """A JSON-serialisable snapshot of the batch order (not of the data)."""
         return {

@@ -6,7 +6,7 @@ graph model names its variables (``encoder/dense/kernel``,
 both frameworks: ``twin.load_from_session(session)`` copies a graph model's
 trained weights in, ``twin.weights()`` gives them back by name.
 
-The maths is the graph models' (see ``legacy_vae.graph.post`` / ``slim_vae``),
+The maths is the graph models' (see ``legacy_vae.models.post`` / ``slim_vae``),
 written a second time on purpose, in TF2 idioms, so that a parity test
 compares two implementations rather than one with itself::
 

@@ -191,14 +191,18 @@ class CheckpointSaverHook(v1.train.CheckpointSaverHook):
 
 
 class InputInitHook(v1.train.SessionRunHook):
-    """Start the tf.data iterator at the restored global step (0 for a new run)."""
+    """Start the tf.data iterator at the restored global step (0 for a new run).
 
-    def __init__(self, handles, train_images):
-        self.handles, self.train_images = handles, train_images
+    ``order_state`` is the train DataSet's state before its first batch: the
+    iterator replays that DataSet's batch order.
+    """
+
+    def __init__(self, handles, train_images, order_state):
+        self.handles, self.train_images, self.order_state = handles, train_images, order_state
 
     def after_create_session(self, session, coord):
         step = int(session.run(self.handles.global_step))
-        self.handles.input.initialize(session, self.train_images, start_step=step)
+        self.handles.input.initialize(session, self.train_images, self.order_state, start_step=step)
 
 
 class TrainMetricsHook(StepHook):

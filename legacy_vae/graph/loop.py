@@ -18,7 +18,7 @@ checkpoint ends with the same weights as one that never stopped.
 
 Many steps per run: on the tf.data path each ``session.run`` is
 ``handles.train_steps``, a while loop of up to ``STEPS_PER_RUN`` steps that
-computes exactly what as many ``train_op`` runs would (legacy_vae.graph.common).
+computes exactly what as many ``train_op`` runs would (legacy_vae.graph.fast).
 A run never crosses a step at which something happens (a multiple of
 ``visualize_every``, ``checkpoint_every``, the train-log interval, or the last
 step), so validation, checkpoints, metrics and summaries land on the same
@@ -41,23 +41,13 @@ import tensorflow as tf
 
 from legacy_vae import plots, runs
 from legacy_vae.graph import feeding, hooks
-from legacy_vae.graph.common import STEPS_PER_RUN
+from legacy_vae.graph.fast import STEPS_PER_RUN, build
 from legacy_vae.graph.monitor import Monitor
 from legacy_vae.graph.session import session_config
 
 v1 = tf.compat.v1
 
 LOG_EVERY = 100  # train metrics and train summaries: every 100 steps, off the hot path
-
-
-def build(config):
-    if config.model == "post":
-        from legacy_vae.graph import post
-        return post.build(config)
-    if config.model == "slim":
-        from legacy_vae.graph import slim_vae
-        return slim_vae.build(config)
-    raise ValueError(f"the graph loop trains 'post' and 'slim', not {config.model!r}")
 
 
 def run_length(step: int, last_step: int, intervals) -> int:
@@ -177,7 +167,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
             all_hooks = [
                 # First: it raises before the saver can see a non-finite step.
                 hooks.FiniteLossGuard(handles, folder.checkpoints),
-                *([hooks.InputInitHook(handles, data.train_images)] if fast else []),
+                *([hooks.InputInitHook(handles, data.train_images, data.train_start)] if fast else []),
                 stopper,
                 hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners,
                                           steps_per_run=STEPS_PER_RUN if chunked else 1),

@@ -1,56 +1,61 @@
-"""The fast input path: a ``tf.data`` iterator in graph mode.
+"""The fast input path: a ``tf.data`` iterator in graph mode, in the DataSet's own batch order.
 
 The training images enter through a placeholder when the iterator is
 initialised (never as a constant, which would copy 170 MB into the GraphDef).
-The batch order is a pure function of (seed, epoch): each epoch is a
-stateless random permutation of the examples, epochs are concatenated into
-one index stream (so the tail of one epoch joins the head of the next, as
-``next_batch`` does) and cut into batches. Resuming at step s therefore only
-needs ``start_step = s``: the iterator skips the first s batches, and the run
-continues with exactly the batches an uninterrupted run would have seen.
+The batch order is the one ``DataSet.next_batch`` would give: the iterator is
+also fed the DataSet's state (its random generator, as JSON) and a generator
+replays the same epoch permutations (``DataSet.epoch_orders``), so the classic
+``sess.run(train_op, {x: train.next_batch(100)[0]})`` loop and this one see the
+same batches. Resuming at step s needs only ``start_step = s``: the iterator
+skips the first s batches (replaying permutations is cheap).
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
+
+from legacy_vae.data import DataSet
 
 v1 = tf.compat.v1
 
-# Stateless streams keyed on the run's seed: eps, dynamic binarization,
-# prior-sample noise and the batch order never share random numbers.
-STREAM_EPS, STREAM_BINARIZE, STREAM_PRIOR, STREAM_ORDER = range(4)
 
-
-def stream_seed(seed: int, stream: int, counter):
-    """The [2] stateless seed for one stream at one counter value (step or epoch)."""
-    return tf.stack([tf.constant(seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
+def _orders(state_json):
+    """The epoch permutations of a fresh DataSet in state ``state_json`` (bytes from tf.data)."""
+    state = json.loads(state_json.decode("utf-8") if isinstance(state_json, bytes) else state_json)
+    dataset = DataSet(np.zeros((state["num_examples"], 0), np.uint8), np.zeros(state["num_examples"]))
+    dataset.set_state(state)
+    yield from dataset.epoch_orders()
 
 
 @dataclasses.dataclass(frozen=True)
 class InputHandles:
     images: Any        # placeholder [None, 784], fed once when initialising
+    order_state: Any   # placeholder: the train DataSet's get_state() as JSON
     start_step: Any    # scalar int64 placeholder: batches to skip (resume)
     initializer: Any
     next_batch: Any    # [batch_size, 784]
 
-    def initialize(self, session, images, start_step=0):
-        session.run(self.initializer, {self.images: images, self.start_step: int(start_step)})
+    def initialize(self, session, images, dataset_state: dict | None = None, start_step=0):
+        """Start the batches of ``images`` in the order of a DataSet in ``dataset_state``
+        (default: a new ``DataSet(images, labels, seed=0)``), skipping ``start_step`` batches."""
+        if dataset_state is None:
+            dataset_state = DataSet(images[:, :0], np.zeros(len(images)), seed=0).get_state()
+        session.run(self.initializer, {self.images: images, self.order_state: json.dumps(dataset_state),
+                                       self.start_step: int(start_step)})
 
 
-def make_input(seed: int, batch_size: int, prefetch: int = 4) -> InputHandles:
-    """Batches of ``batch_size`` rows of the fed images, in a seeded, resumable order."""
+def make_input(batch_size: int, prefetch: int = 4) -> InputHandles:
+    """Batches of ``batch_size`` rows of the fed images, in the fed DataSet state's order."""
     images = v1.placeholder(tf.float32, [None, 784], name="train_images")
+    order_state = v1.placeholder(tf.string, [], name="order_state")
     start_step = v1.placeholder(tf.int64, [], name="start_step")
-    count = tf.shape(images, out_type=tf.int64)[0]
-
-    def epoch_order(epoch):
-        keys = tf.random.stateless_uniform(tf.reshape(count, [1]), stream_seed(seed, STREAM_ORDER, epoch))
-        return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
-
-    order = (tf.data.Dataset.range(2 ** 62)
-             .flat_map(epoch_order)
+    order = (tf.data.Dataset.from_generator(_orders, args=(order_state,),
+                                            output_signature=tf.TensorSpec([None], tf.int64))
+             .unbatch()
              .batch(batch_size, drop_remainder=True)
              .skip(start_step))
     batches = order.map(lambda index: tf.gather(images, index)).prefetch(prefetch)
@@ -62,5 +67,5 @@ def make_input(seed: int, batch_size: int, prefetch: int = 4) -> InputHandles:
     options.autotune.enabled = False
     batches = batches.with_options(options)
     iterator = v1.data.make_initializable_iterator(batches)
-    return InputHandles(images=images, start_step=start_step,
+    return InputHandles(images=images, order_state=order_state, start_step=start_step,
                         initializer=iterator.initializer, next_batch=iterator.get_next(name="next_batch"))

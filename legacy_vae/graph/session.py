@@ -17,7 +17,7 @@ Two things decide how fast the graph loop trains on the 2-core machine:
   needs ``TF_XLA_FLAGS=--tf_xla_cpu_global_jit``) fused the whole loop body
   into one cluster and was the faster choice while each step ran as one
   tower. Once each batch is split into two towers that run on two inter-op
-  threads (``legacy_vae.graph.common``), the plain kernels win, so the loop
+  threads (``legacy_vae.graph.fast``), the plain kernels win, so the loop
   no longer asks for XLA. Steps per second, post model, batch 100, 1,000-step
   blocks, pools of its own (``/tmp`` scripts, not kept; the benchmark
   reproduces the last row):

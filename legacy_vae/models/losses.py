@@ -19,6 +19,11 @@ Bernoulli log-likelihood of pixels x in [0, 1] under logits l, per image:
 
     ELBO = mean over the batch of [ log p(x | z) - KL(q || p) ]
 
+The batch means a model reports and Adam minimizes (``objective``):
+
+    reconstruction = mean_i -log p(x_i | z_i),   kl = mean_i KL_i,
+    elbo = mean_i [log p(x_i | z_i) - KL_i],      loss = -elbo
+
 These use only ops that exist in TF2, so they run in graph mode and eagerly.
 """
 from __future__ import annotations
@@ -46,11 +51,27 @@ def log_likelihood(x, logits):
     return -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), axis=-1)
 
 
-def reconstruction(x, logits):
-    """-log p(x | z) per image, in nats: the reconstruction term of the loss."""
-    return -log_likelihood(x, logits)
-
-
 def elbo(log_lik, kl_term):
     """The batch-mean ELBO from per-image log-likelihoods and KL terms."""
     return tf.reduce_mean(log_lik - kl_term)
+
+
+def objective(log_lik, kl_term):
+    """(reconstruction, kl, elbo, loss): the batch means of the per-image terms, named in the graph.
+
+    Called inside a ``name_scope("loss")`` they are ``loss/elbo``, ``loss/kl``, ...
+    """
+    reconstruction_mean = tf.reduce_mean(-log_lik, name="reconstruction")
+    kl_mean = tf.reduce_mean(kl_term, name="kl")
+    elbo_mean = tf.identity(elbo(log_lik, kl_term), name="elbo")
+    return reconstruction_mean, kl_mean, elbo_mean, tf.negative(elbo_mean, name="loss")
+
+
+def bernoulli_sample(logits, seed, name=None):
+    """One draw of every pixel of Bernoulli(sigmoid(logits)), from a stateless stream ``seed``.
+
+    What ``tfd.Bernoulli(logits).sample()`` gave, repeatable: u < sigmoid(l)
+    with u ~ U[0, 1) is 1 with probability sigmoid(l).
+    """
+    uniform = tf.random.stateless_uniform(tf.shape(logits), seed)
+    return tf.cast(uniform < tf.sigmoid(logits), tf.float32, name=name)

@@ -7,6 +7,21 @@ from typing import Any, NamedTuple
 import numpy as np
 
 
+class Terms(NamedTuple):
+    """One pass of a model over a batch: its code and the per-image ELBO terms.
+
+    ``log_likelihood`` and ``kl`` keep the batch axis (nats per image);
+    ``losses.objective`` turns them into the batch means the loss uses.
+    """
+
+    code_mean: Any       # posterior mean (post: loc, Slim: mu)
+    code_stddev: Any     # posterior standard deviation (post: scale, Slim: exp(logvar / 2))
+    z: Any               # the reparameterized code, code_mean + code_stddev * eps
+    logits: Any          # decoder logits [batch, 784]
+    log_likelihood: Any  # log p(x | z) per image
+    kl: Any              # KL(q(z | x) || p(z)) per image
+
+
 class TrainRun(NamedTuple):
     """What one run of ``train_steps`` returns (tensors of the while loop's outputs).
 
@@ -58,13 +73,40 @@ class ModelHandles:
     loss: Any               # -elbo, what Adam minimizes
     train_op: Any
     reconstructions: Any    # sigmoid(logits): Bernoulli means
+    x_hat: Any              # one Bernoulli sample of p(x | z), keyed on the step
     prior_samples: Any      # decoded prior draws, Bernoulli means [num, 784]
     init_op: Any
-    input: Any = None       # legacy_vae.graph.pipeline.InputHandles or None
-    # The tf.data path only (None with feed_dict): many steps in one run.
+    optimizer: Any          # the AdamOptimizer behind train_op (its slots, its step)
+    terms: Any              # terms(x, eps) -> Terms: the model once more on the same variables
+    # Filled in by the fast engine (legacy_vae.graph.fast), None in a model's own graph.
+    input: Any = None       # legacy_vae.graph.pipeline.InputHandles
     train_steps: Any = None     # op: run ``steps_per_run`` train steps in a while loop
     steps_per_run: Any = None   # scalar int32 placeholder with a default
     train_run: Any = None       # TrainRun: that loop's outputs; fetch them with train_steps only
+
+    @classmethod
+    def collect(cls, config, graph, global_step, placeholders, model: Terms, objective, optimizer, train_op,
+                prior_logits, terms) -> "ModelHandles":
+        """Name a builder's tensors (call it inside the graph, after every variable exists).
+
+        Adds what both models show: Bernoulli means ``reconstructions`` and
+        ``prior_samples``, a Bernoulli draw ``x_hat``, and the initializer.
+        """
+        import tensorflow as tf
+
+        from legacy_vae.models import inputs, losses
+
+        x, eps, prior_eps = placeholders
+        reconstruction, kl, elbo, loss = objective
+        return cls(
+            graph=graph, config=config, x=x, eps=eps, prior_eps=prior_eps, global_step=global_step,
+            code_mean=model.code_mean, code_stddev=model.code_stddev, z=model.z, logits=model.logits,
+            per_image_log_likelihood=model.log_likelihood, per_image_kl=model.kl,
+            reconstruction=reconstruction, kl=kl, elbo=elbo, loss=loss, train_op=train_op,
+            reconstructions=tf.sigmoid(model.logits, name="reconstructions"),
+            x_hat=losses.bernoulli_sample(model.logits, inputs.sample_seed(config, global_step), name="x_hat"),
+            prior_samples=tf.sigmoid(prior_logits, name="prior_samples"),
+            init_op=tf.compat.v1.global_variables_initializer(), optimizer=optimizer, terms=terms)
 
     @property
     def code_size(self) -> int:

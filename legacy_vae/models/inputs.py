@@ -1,0 +1,74 @@
+"""The inputs of a graph model: the image placeholder ``x`` and the noise ``eps``.
+
+The seeds drew their noise inside the graph (``posterior.sample()``,
+``tf.random_normal``), so every run of the graph drew new numbers and a run
+could not be repeated or resumed exactly. Here the noise is a *stateless*
+random op keyed on (seed, stream, global step): the step that trains with it
+draws the same numbers whether the run was resumed or not, and the classic
+loop and the fast loop draw the same numbers at the same step. ``eps`` is a
+``placeholder_with_default`` of that draw, so a test or a notebook can still
+feed its own noise (TF1 lets any such tensor be fed)::
+
+    eps      ~ N(0, I)   [batch, code]   stream EPS,   counter = global step
+    x_hat    ~ Bernoulli(sigmoid(logits)) stream SAMPLE, counter = global step
+    prior    ~ N(0, I)   [samples, code] stream PRIOR, counter = 0 (the same
+               draw at every step, so sample grids show training progress)
+    binarize:  x ~ Bernoulli(grey)       stream BINARIZE, counter = global step
+
+The graph models' random streams are all listed here, so no two share numbers.
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+
+v1 = tf.compat.v1
+
+IMAGE_SIZE = 784
+
+# One id per stream; 3 was the tf.data batch order, which is now the DataSet's.
+STREAM_EPS, STREAM_BINARIZE, STREAM_PRIOR, STREAM_SAMPLE = 0, 1, 2, 4
+
+
+def stream_seed(seed: int, stream: int, counter):
+    """The [2] int64 key of one stream at one counter value (a step, an epoch)."""
+    return tf.stack([tf.constant(seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
+
+
+def placeholders(config, global_step, images=None):
+    """``x``, ``eps`` and ``prior_eps`` of a model graph (see the module docstring).
+
+    ``x`` is a plain placeholder, as in the seeds; given ``images`` (a batch
+    tensor, e.g. the fast engine's tf.data iterator) it becomes a placeholder
+    with that default, so feeding still works. With ``config.binarize ==
+    "dynamic"`` the model sees ``x_binarized``, a fresh draw at every step.
+    """
+    if images is None:
+        x = v1.placeholder(tf.float32, [None, IMAGE_SIZE], name="x")
+    else:
+        x = v1.placeholder_with_default(images, [None, IMAGE_SIZE], name="x")
+    if config.binarize == "dynamic":
+        x = binarize(config.seed, x, global_step, name="x_binarized")
+    eps = v1.placeholder_with_default(noise(config.seed, x, config.code_size, global_step),
+                                      [None, config.code_size], name="eps")
+    prior_noise = tf.random.stateless_normal([config.num_prior_samples, config.code_size],
+                                             stream_seed(config.seed, STREAM_PRIOR, 0))
+    prior_eps = v1.placeholder_with_default(prior_noise, [config.num_prior_samples, config.code_size],
+                                            name="prior_eps")
+    return x, eps, prior_eps
+
+
+def noise(seed, x, code_size, step):
+    """N(0, I) noise of one step, one row per image of ``x``."""
+    return tf.random.stateless_normal(tf.stack([tf.shape(x)[0], code_size]),
+                                      stream_seed(seed, STREAM_EPS, step))
+
+
+def binarize(seed, x, step, name=None):
+    """A fresh Bernoulli draw of every pixel of ``x`` (dynamic binarization)."""
+    keys = tf.random.stateless_uniform(tf.shape(x), stream_seed(seed, STREAM_BINARIZE, step))
+    return tf.cast(keys < x, tf.float32, name=name)
+
+
+def sample_seed(config, global_step):
+    """The key of the Bernoulli sample ``x_hat`` at this step."""
+    return stream_seed(config.seed, STREAM_SAMPLE, global_step)
