@@ -7,7 +7,7 @@ HERE = Path(__file__).parent
 
 setup(
     name="legacy-vae",
-    version="0.1.0",
+    version="0.2.0",
     description=(
         "Two classic TensorFlow 1 graph-mode MLP VAEs on MNIST, rebuilt through "
         "tf.compat.v1, beside the TF2 tutorial's convolutional VAE."

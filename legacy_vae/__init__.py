@@ -3,4 +3,4 @@
 Importing the package has no side effects: TensorFlow is imported by the
 modules that need it, and no global graph or eager switch is touched.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--towers", type=_positive_int, metavar="T",
                        help="split each batch of the fast loop into T slices computed in parallel "
                             "(post, slim; default 2, 1 keeps batches whole)")
+    train.add_argument("--loop", choices=("fast", "classic"), default="fast",
+                       help="fast (default): the engine (tf.data, many steps per run, towers); classic: the "
+                            "seeds' own feed_dict loop (legacy_vae/models/classic.py), same weights, slower")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
@@ -134,6 +137,11 @@ def _train_configs(args):
         raise ValueError("--towers applies to the graph models (post, slim), not to cvae")
     if args.feed_dict:
         overrides["fast_input"] = False
+    if args.loop == "classic":
+        if args.feed_dict or args.towers is not None:
+            raise ValueError("--feed-dict and --towers are options of the fast loop; the classic loop "
+                             "always feeds whole batches (drop them, or drop --loop classic)")
+        overrides["loop"] = "classic"
     return [defaults(name).replace(**overrides) for name in names]
 
 
@@ -182,10 +190,11 @@ def main(argv=None) -> int:
 
         thread_env()
     from legacy_vae.data import DataError
+    from legacy_vae.layout import OldLayoutError
 
     try:
         return _run(args)
-    except DataError as error:
+    except (DataError, OldLayoutError) as error:
         sys.stderr.write(f"legacy-vae {args.command}: {error}\n")
         return 1
     except ValueError as error:

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 MODELS = ("post", "slim", "cvae")
+LOOPS = ("fast", "classic")
 BINARIZE = ("none", "static", "dynamic")
 
 
@@ -46,11 +47,18 @@ class Config:
     # slices computed in parallel (legacy_vae.graph.fast): the same loss
     # and gradient, summed in another order, so it is part of the run's record.
     towers: int = 2
+    # "classic": the seeds' own feed_dict loop (legacy_vae.models.classic);
+    # "fast": the engine (legacy_vae.graph), which ends with the same weights.
+    loop: str = "fast"
 
     def __post_init__(self):
         problems = []
         if self.model not in MODELS:
             problems.append(f"model must be one of {MODELS}, got {self.model!r}")
+        if self.loop not in LOOPS:
+            problems.append(f"loop must be one of {LOOPS}, got {self.loop!r}")
+        if self.loop == "classic" and self.model == "cvae":
+            problems.append("the classic loop trains the graph models (post, slim); the cvae trains eagerly")
         if self.binarize not in BINARIZE:
             problems.append(f"binarize must be one of {BINARIZE}, got {self.binarize!r}")
         for name in ("steps", "batch_size", "code_size", "hidden_size",
@@ -92,12 +100,15 @@ class Config:
 def defaults(model: str) -> Config:
     """The faithful configuration of ``model``."""
     if model == "post":
-        # 20 epochs of 600 steps of 100 greyscale images, Adam 1e-3, a 2-d code.
+        # 20 epochs of 600 steps of 100 greyscale images, Adam 1e-3, a 2-d code;
+        # at each epoch start the test codes and 10 samples from the prior.
         return Config(model="post", steps=20 * 600, batch_size=100, learning_rate=1e-3,
-                      code_size=2, hidden_size=200, binarize="none")
+                      code_size=2, hidden_size=200, binarize="none", visualize_every=600,
+                      num_prior_samples=10)
     if model == "slim":
         # 20,000 iterations of 100 images binarized at 0.5; Adam's defaults
-        # (learning rate 1e-3); one 128-unit layer and a 64-d code.
+        # (learning rate 1e-3); one 128-unit layer and a 64-d code; 5 validation
+        # digits and their reconstructions every 1,000 iterations.
         return Config(model="slim", steps=20_000, batch_size=100, learning_rate=1e-3,
                       code_size=64, hidden_size=128, binarize="static")
     if model == "cvae":

@@ -22,8 +22,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from legacy_vae.models import losses
+from legacy_vae import layout
+from legacy_vae.graph.fast import model_builder
 from legacy_vae.graph.session import session_config
+from legacy_vae.models import losses
 
 v1 = tf.compat.v1
 
@@ -33,6 +35,7 @@ def restore(session, graph, checkpoint: str):
 
     Training may or may not save Adam's slots; evaluation needs only the weights.
     """
+    layout.check(checkpoint)
     stored = dict(tf.train.list_variables(checkpoint))
     with graph.as_default():
         variables = v1.global_variables()

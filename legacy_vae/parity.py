@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from legacy_vae import layout
 from legacy_vae.eager.twins import twin_for
 from legacy_vae.graph.fast import model_builder
 
@@ -73,6 +74,7 @@ def restore(path, config=None):
             if not config_path.exists():
                 raise ValueError(f"pass config=...: no config.json next to {path}")
             config = Config.load(config_path)
+    layout.check(prefix)
     handles = build_graph_model(config)
     session = v1.Session(graph=handles.graph)
     with handles.graph.as_default():

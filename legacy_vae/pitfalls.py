@@ -257,7 +257,7 @@ def network_called_twice_fix() -> Outcome:
 
 def _template_cell():
     """The cell that defines the post's decoder template and decodes a code."""
-    decode = v1.make_template("decoder", post.decoder, hidden_size=8)
+    decode = v1.make_template("decoder", post.make_decoder, hidden_size=8)
     decode(tf.zeros([1, 2]))
     return decode.variable_scope.name
 

@@ -98,6 +98,55 @@ def codes(codes_2d, labels, title: str | None = None) -> Figure:
     return fig
 
 
+def epoch(codes_2d, labels, samples, title: str) -> Figure:
+    """One epoch of the post model: test codes by label (left) and prior samples in a row (right)."""
+    fig = Figure(figsize=(9, 2.6))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 3]})
+    codes_2d = np.asarray(codes_2d)
+    if codes_2d.ndim == 2 and codes_2d.shape[1] == 2:
+        left.scatter(codes_2d[:, 0], codes_2d[:, 1], c=np.asarray(labels), cmap="tab10", s=1, alpha=0.5)
+        left.set_xticks([])
+        left.set_yticks([])
+    else:
+        left.set_axis_off()
+        left.text(0.5, 0.5, f"{codes_2d.shape[-1]}-d codes", ha="center", va="center")
+    right.imshow(tile(samples, cols=len(samples)), cmap="gray", vmin=0.0, vmax=1.0)
+    right.set_axis_off()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def stack_pngs(paths) -> bytes:
+    """The PNG files in ``paths`` one under the other, as one PNG (a row per epoch)."""
+    from PIL import Image
+
+    images = [Image.open(path).convert("RGB") for path in paths]
+    if not images:
+        raise ValueError("stack_pngs needs at least one image")
+    canvas = Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images)), "white")
+    top = 0
+    for image in images:
+        canvas.paste(image, (0, top))
+        top += image.height
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_from_pngs(paths, path: str | Path, duration_ms: int = 700) -> Path:
+    """An animated GIF whose frames are the PNG files in ``paths``."""
+    from PIL import Image
+
+    frames = [Image.open(p).convert("RGB") for p in paths]
+    if not frames:
+        raise ValueError("gif_from_pngs needs at least one frame")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
+    return path
+
+
 def curves(series: dict, ylabel: str = "ELBO (nats per image)", title: str | None = None) -> Figure:
     """Lines of (steps, values), one per label: loss or ELBO curves of several models."""
     fig = Figure(figsize=(7, 4))

@@ -1,6 +1,6 @@
 """``legacy-vae train``: run the graph models (side by side) or the TF2 CVAE, and resume runs.
 
-    run(configs, out=None, progress=True) -> dict     a new run folder
+    run(configs, out=None, progress=True) -> dict     a new run folder (config.loop: classic or fast)
     resume(run_dir, steps=None, progress=True) -> dict continue from the last checkpoints
 
 The graph models train in threads (legacy_vae.graph.parallel), one
@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from legacy_vae import plots, runs
+from legacy_vae import layout, plots, runs
 from legacy_vae.config import Config
 
 
@@ -21,8 +21,9 @@ def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> 
     if len(roots) > 1:
         from legacy_vae.graph.loop import loss_curves
 
-        figure = loss_curves({m: runs.read_metrics(runs.ModelFolder(root).metrics) for m, root in roots.items()})
-        plots.save(figure, run_dir / "figures" / "loss_curves.png")
+        metrics = {m: runs.read_metrics(runs.ModelFolder(root).metrics) for m, root in roots.items()}
+        if any(metrics.values()):  # the classic loop keeps no metrics
+            plots.save(loss_curves(metrics), run_dir / "figures" / "loss_curves.png")
         summary = {"models": {r["model"]: r for r in results}, "wall_seconds": time.perf_counter() - started}
         runs.write_json(run_dir / "results.json", summary)
     else:
@@ -55,6 +56,12 @@ def run(configs, out=None, progress=True) -> dict:
         return _cvae(configs[0], run_dir, resume=False, progress=progress)
     started = time.perf_counter()
     roots = {m: run_dir if len(models) == 1 else run_dir / m for m in models}
+    if {c.loop for c in configs} == {"classic"}:
+        from legacy_vae.models import classic
+
+        # The seeds' loops, one model after the other, as they were run.
+        results = [classic.TRAIN[c.model](c, roots[c.model]) for c in configs]
+        return _finish(run_dir, results, roots, started)
     from legacy_vae.graph import parallel
 
     results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
@@ -74,6 +81,9 @@ def resume(run_dir, steps=None, progress=True) -> dict:
         raise ValueError(f"--resume {run_dir}: no config.json there (nor in post/ or slim/); "
                          f"is it a folder written by 'legacy-vae train'?")
     configs = {m: Config.load(root / "config.json") for m, root in roots.items()}
+    if any(c.loop == "classic" for c in configs.values()):
+        raise ValueError(f"--resume {run_dir}: it was trained with --loop classic, which keeps no "
+                         f"checkpoints to resume from; train it again, or use the default fast loop")
     if steps is not None:
         configs = {m: c.replace(steps=steps) for m, c in configs.items()}
     if list(configs) == ["cvae"]:
@@ -84,7 +94,10 @@ def resume(run_dir, steps=None, progress=True) -> dict:
     todo, done = [], {}
     for model, config in configs.items():
         folder = runs.ModelFolder(roots[model])
-        step = runs.checkpoint_step(tf.train.latest_checkpoint(str(folder.checkpoints))) or 0
+        latest = tf.train.latest_checkpoint(str(folder.checkpoints))
+        if latest:
+            layout.check(latest)
+        step = runs.checkpoint_step(latest) or 0
         if step > config.steps:
             raise ValueError(f"--resume {run_dir}: {model} is already at step {step}; "
                              f"--steps must be at least {step}")

@@ -44,7 +44,8 @@ def test_both_models_train_into_their_own_folders(both):
             assert (folder.figures / name).stat().st_size > 1000, (model, name)
         records = runs.read_metrics(folder.metrics)
         assert {(r["split"], r["step"]) for r in records} == {
-            ("train", 100), ("train", 200), ("validation", 100), ("validation", 200), ("test", 200)}
+            ("train", 100), ("train", 200), ("validation", 0), ("validation", 100), ("validation", 200),
+            ("test", 200)}
     summary = json.loads((run / "results.json").read_text())
     assert summary["models"].keys() == {"post", "slim"}
     assert all(result["steps"] == 200 for result in summary["models"].values())
@@ -53,7 +54,7 @@ def test_both_models_train_into_their_own_folders(both):
 def test_side_by_side_figures_at_the_common_steps(both):
     figures = both[0] / "run" / "figures"
     assert sorted(p.name for p in figures.iterdir()) == [
-        "loss_curves.png", "side_by_side-step100.png", "side_by_side-step200.png"]
+        "loss_curves.png", "side_by_side-step0.png", "side_by_side-step100.png", "side_by_side-step200.png"]
 
 
 def test_the_final_table_is_printed(both):

@@ -62,7 +62,8 @@ def test_training_lowers_the_loss(both_run, model):
     records = runs.read_metrics(out / model / "metrics.jsonl")
     train_steps, train_elbo = runs.series(records, "train")
     valid_steps, valid_elbo = runs.series(records, "validation")
-    assert train_steps == [100, 200, 300] and valid_steps == [100, 200, 300]
+    # Validation from step 0 (the untrained model), as the seeds' loops showed it.
+    assert train_steps == [100, 200, 300] and valid_steps == [0, 100, 200, 300]
     assert train_elbo[-1] > train_elbo[0] + 30, train_elbo  # ELBO up = loss down
     assert valid_elbo[-1] > valid_elbo[0] + 10, valid_elbo
     for record in records:
@@ -88,9 +89,15 @@ def test_model_folder_holds_every_artefact(both_run, model, mnist_dir):
     for step in (0, 100, 200, 300):
         assert (folder.checkpoints / f"model.ckpt-{step}.index").exists()
         assert json.loads(folder.state_file(step).read_text())["step"] == step
-    for step in (100, 200, 300):
-        png(folder.reconstruction_figure(step), 5 * 28, 2 * 28)
-    png(folder.figures / "prior_samples.png", 10 * 28, 10 * 28)
+    for step in (0, 100, 200, 300):
+        png(folder.reconstruction_figure(step), 5 * 28, 3 * 28)  # digits, means, a sample
+    count = Config.load(folder.config).num_prior_samples  # post 10 (as the post drew), Slim 100
+    cols = int(np.ceil(np.sqrt(count)))
+    png(folder.figures / "prior_samples.png", cols * 28, int(np.ceil(count / cols)) * 28)
+    # The post's epoch figures: one per validation step, gathered in a PNG and a GIF.
+    epochs = sorted(p.name for p in folder.figures.glob("epoch*"))
+    assert epochs == ([f"epoch-step{s}.png" for s in (0, 100, 200, 300)] + ["epochs.gif", "epochs.png"]
+                      if model == "post" else [])
     png(folder.figures / "loss_curves.png", 200, 150)
     # 2-d codes only for the post model's 2-d latent space.
     assert (folder.figures / "codes.png").exists() == (model == "post")
@@ -106,10 +113,11 @@ def test_events_hold_the_graph_scalars_and_images(both_run, model):
         train_steps = [step for step, kind in tags[f"train/{key}"]]
         # SummarySaverHook: after the first step, then every 100 steps, never every step.
         assert train_steps == [1, 101, 201]
-        assert [step for step, _ in tags[f"validation/{key}"]] == [100, 200, 300]
+        assert [step for step, _ in tags[f"validation/{key}"]] == [0, 100, 200, 300]
         assert [step for step, _ in tags[f"test/{key}"]] == [300]
-    assert tags["reconstructions"] == [(100, "image"), (200, "image"), (300, "image")]
+    assert tags["reconstructions"] == [(0, "image"), (100, "image"), (200, "image"), (300, "image")]
     assert tags["prior_samples"] == [(300, "image")]
+    assert tags.get("epoch", []) == ([(s, "image") for s in (0, 100, 200, 300)] if model == "post" else [])
 
 
 def test_side_by_side_figures_and_run_summary(both_run):

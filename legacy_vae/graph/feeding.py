@@ -9,7 +9,10 @@ Binarization, per ``config.binarize``:
   binarized once with a fixed NumPy draw, so every evaluation of a run sees
   the same images.
 
-Initial weights need nothing here: the builders set the graph-level seed to
+Batch order: the fast path reads the train DataSet's own order (legacy_vae.
+graph.pipeline), the feed_dict path calls its ``next_batch``; both start from
+``train_start``, the state ``read_data_sets(seed=config.seed)`` gives, as the
+classic loop does. Initial weights need nothing here: the builders set the graph-level seed to
 ``config.seed``, so one seed gives one start.
 """
 from __future__ import annotations
@@ -27,8 +30,9 @@ class ModelData:
 
     train_images: np.ndarray
     train_labels: np.ndarray
-    train_start: dict            # DataSet state before the first batch (feed_dict path)
+    train_start: dict            # DataSet state before the first batch (both input paths)
     validation_images: np.ndarray
+    validation_start: dict       # DataSet state before the first shown validation digits
     test_images: np.ndarray
     test_labels: np.ndarray
 
@@ -36,6 +40,15 @@ class ModelData:
         """A DataSet over the training images at ``state`` (default: the start)."""
         dataset = DataSet(self.train_images, self.train_labels)
         dataset.set_state(self.train_start if state is None else state)
+        return dataset
+
+    def validation_set(self, batches_drawn: int, size: int) -> DataSet:
+        """The validation DataSet after ``batches_drawn`` calls of ``next_batch(size)``: fresh
+        digits for each figure, in the order the classic loop draws them."""
+        dataset = DataSet(self.validation_images, np.zeros(len(self.validation_images)))
+        dataset.set_state(self.validation_start)
+        for _ in range(batches_drawn):
+            dataset.next_batch(size)
         return dataset
 
 
@@ -51,7 +64,8 @@ def prepare_data(config, datasets) -> ModelData:
         rng = np.random.default_rng([config.seed, 1])
         held_out = [binarize_dynamic(images, rng) for images in held_out]
     return ModelData(train_images=train_images, train_labels=train.labels, train_start=train.get_state(),
-                     validation_images=held_out[0], test_images=held_out[1], test_labels=test.labels)
+                     validation_images=held_out[0], validation_start=validation.get_state(),
+                     test_images=held_out[1], test_labels=test.labels)
 
 
 def image_input(handles):

@@ -245,7 +245,10 @@ class TrainMetricsHook(StepHook):
 
 
 class ValidationHook(StepHook):
-    """Validation ELBO and figures every ``every`` steps and at the last step.
+    """Validation ELBO and figures every ``every`` steps from the first step, and at the last.
+
+    Step 0 is shown before any training, as the seeds' loops did (their
+    first figure came from the untrained model).
 
     ``finished()`` says whether training ended normally (not interrupted):
     only then does ``end`` validate and run the test-set ``monitor.finish``.
@@ -255,6 +258,11 @@ class ValidationHook(StepHook):
         super().__init__(handles)
         self.monitor, self.every, self.finished = monitor, every, finished
         self.results = None
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        if self.step % self.every == 0:
+            self.monitor.validate(session, self.step)  # a no-op for a step already recorded
 
     def on_step(self, run_context, results):
         if self.step % self.every == 0:

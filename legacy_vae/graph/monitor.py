@@ -21,7 +21,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from legacy_vae import plots, runs
+from legacy_vae import figures, plots, runs
 from legacy_vae.io import atomic_write_bytes
 
 v1 = tf.compat.v1
@@ -42,9 +42,10 @@ def evaluate(session, handles, images, chunk: int = EVAL_CHUNK) -> dict:
             "kl": float(np.mean(kl))}
 
 
-def codes(session, handles, images, chunk: int = EVAL_CHUNK) -> np.ndarray:
-    """Posterior means of ``images``."""
-    return np.concatenate([session.run(handles.code_mean, handles.feed(images[s:s + chunk]))
+def codes(session, handles, images, chunk: int = EVAL_CHUNK, tensor=None) -> np.ndarray:
+    """Posterior means of ``images`` (or another per-image ``tensor``, e.g. ``handles.z``)."""
+    tensor = handles.code_mean if tensor is None else tensor
+    return np.concatenate([session.run(tensor, handles.feed(images[s:s + chunk]))
                            for s in range(0, len(images), chunk)])
 
 
@@ -64,10 +65,14 @@ def _scalar_summary(prefix: str, metrics: dict):
 class Monitor:
     """Records of one model's run: metrics.jsonl lines, PNGs and TensorBoard summaries.
 
-    ``data`` has ``validation_images``, ``test_images`` and ``test_labels``,
-    already binarized the way the model trains. ``on_reconstructions(model,
-    step, originals, reconstructions)`` lets ``--model both`` draw its
-    side-by-side figure. ``say`` prints a line (None: silent).
+    ``data`` (a feeding.ModelData) holds the images, already binarized the
+    way the model trains. Every validation draws fresh digits for the
+    reconstruction figure from the validation DataSet, as the classic loop
+    does; ``validated_steps`` (from metrics.jsonl) says how many draws a
+    resumed run already made. ``on_reconstructions(model, step, originals,
+    reconstructions)`` gets the first validation digits, the same at every
+    step, for ``--model both``'s side-by-side figure. ``say`` prints a line
+    (None: silent).
     """
 
     def __init__(self, handles, folder: runs.ModelFolder, data, writer, *, say=None,
@@ -77,6 +82,7 @@ class Monitor:
         self.say = say
         self.on_reconstructions = on_reconstructions
         self.validated_steps = set(validated_steps)
+        self.shown = data.validation_set(len(self.validated_steps), handles.config.num_show)
         self.eval_seconds = 0.0
         self.last_train_loss = None
         self.last_validation = None
@@ -94,14 +100,16 @@ class Monitor:
         runs.append_metric(self.folder.metrics, runs.metric_record(self.model, step, "validation", **metrics))
         self.writer.add_summary(_scalar_summary("validation", metrics), step)
 
-        originals = self.data.validation_images[:self.handles.config.num_show]
-        recons = session.run(self.handles.reconstructions, self.handles.feed(originals))
-        png = plots.to_png_bytes(plots.reconstructions(
-            originals, {self.model: recons}, title=f"{self.model}: validation digits, step {step}"))
-        atomic_write_bytes(self.folder.reconstruction_figure(step), png)
+        digits = self.shown.next_batch(self.handles.config.num_show)[0]
+        means, sample = session.run([self.handles.reconstructions, self.handles.x_hat], self.handles.feed(digits))
+        png = figures.reconstructions(self.folder.figures, self.model, step, digits, means, sample)
         self.writer.add_summary(_image_summary("reconstructions", png), step)
+        if self.model == "post":
+            self._epoch(session, step)
         self.writer.flush()
         if self.on_reconstructions is not None:
+            originals = self.data.validation_images[:self.handles.config.num_show]
+            recons = session.run(self.handles.reconstructions, self.handles.feed(originals))
             self.on_reconstructions(self.model, step, originals, recons)
 
         self.validated_steps.add(step)
@@ -112,6 +120,16 @@ class Monitor:
                      f"validation ELBO {metrics['elbo']:.2f} (reconstruction {metrics['reconstruction']:.2f},"
                      f" KL {metrics['kl']:.2f})")
         self.eval_seconds += time.perf_counter() - started
+
+    def _epoch(self, session, step: int) -> None:
+        """The post's epoch figure: test ELBO, sampled test codes by label, prior samples."""
+        test_elbo = evaluate(session, self.handles, self.data.test_images)["elbo"]
+        sampled = codes(session, self.handles, self.data.test_images, tensor=self.handles.z)
+        samples = session.run(self.handles.prior_samples)
+        png = figures.epoch(self.folder.figures, self.model, step, sampled, self.data.test_labels, samples, test_elbo)
+        self.writer.add_summary(_image_summary("epoch", png), step)
+        if self.say is not None:
+            self.say(f"{self.model} step {step}: test ELBO {test_elbo:.2f}")
 
     def finish(self, session, step: int) -> dict:
         """Test ELBO, prior samples and (2-d codes) the code scatter, at the end of training."""

@@ -23,12 +23,23 @@ from legacy_vae.data import DataSet
 v1 = tf.compat.v1
 
 
-def _orders(state_json):
-    """The epoch permutations of a fresh DataSet in state ``state_json`` (bytes from tf.data)."""
+def _batches(state_json, batch_size):
+    """The index batches of a DataSet in state ``state_json``, one epoch's worth per item.
+
+    Each item is an [m, batch_size] array: the epoch's permutation with the
+    previous epoch's leftover in front, cut into whole batches (what
+    ``next_batch`` does when an epoch ends inside a batch). Yielding whole
+    batches keeps tf.data's per-element work at one element per batch.
+    """
     state = json.loads(state_json.decode("utf-8") if isinstance(state_json, bytes) else state_json)
     dataset = DataSet(np.zeros((state["num_examples"], 0), np.uint8), np.zeros(state["num_examples"]))
     dataset.set_state(state)
-    yield from dataset.epoch_orders()
+    leftover = np.zeros(0, np.int64)
+    for order in dataset.epoch_orders():
+        stream = np.concatenate([leftover, order])
+        whole = len(stream) // batch_size * batch_size
+        leftover = stream[whole:]
+        yield stream[:whole].reshape(-1, batch_size)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,10 +64,9 @@ def make_input(batch_size: int, prefetch: int = 4) -> InputHandles:
     images = v1.placeholder(tf.float32, [None, 784], name="train_images")
     order_state = v1.placeholder(tf.string, [], name="order_state")
     start_step = v1.placeholder(tf.int64, [], name="start_step")
-    order = (tf.data.Dataset.from_generator(_orders, args=(order_state,),
-                                            output_signature=tf.TensorSpec([None], tf.int64))
+    order = (tf.data.Dataset.from_generator(_batches, args=(order_state, batch_size),
+                                            output_signature=tf.TensorSpec([None, batch_size], tf.int64))
              .unbatch()
-             .batch(batch_size, drop_remainder=True)
              .skip(start_step))
     batches = order.map(lambda index: tf.gather(images, index)).prefetch(prefetch)
     # No tf.data autotuning: nothing here is tuned (fixed prefetch, one map),
