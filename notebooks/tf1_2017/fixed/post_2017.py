@@ -41,9 +41,9 @@ def encoder_net(images, code_size):
     return tfd.MultivariateNormalDiag(mean, spread)
 
 
-def decoder_net(code):
+def decoder_net(z):
     """p(x | z): one Bernoulli per pixel; Independent(..., 1) makes the row of 784 one event."""
-    net = tf.compat.v1.layers.dense(code, HIDDEN_UNITS, tf.nn.relu)
+    net = tf.compat.v1.layers.dense(z, HIDDEN_UNITS, tf.nn.relu)
     net = tf.compat.v1.layers.dense(net, HIDDEN_UNITS, tf.nn.relu)
     logits = tf.compat.v1.layers.dense(net, PIXELS)
     return tfd.Independent(tfd.Bernoulli(logits=logits), 1)
@@ -67,12 +67,12 @@ def main():
     decoder = tf.compat.v1.make_template('decoder', decoder_net)
 
     images = tf.compat.v1.placeholder(tf.float32, [None, PIXELS])
-    prior = tfd.MultivariateNormalDiag(tf.zeros(CODE_SIZE), tf.ones(CODE_SIZE))
-    posterior = encoder(images, CODE_SIZE)
-    code = posterior.sample()
-    log_likelihood = decoder(code).log_prob(images)
-    divergence = tfd.kl_divergence(posterior, prior)
-    elbo = tf.reduce_mean(log_likelihood - divergence)
+    p_z = tfd.MultivariateNormalDiag(tf.zeros(CODE_SIZE), tf.ones(CODE_SIZE))
+    q_z = encoder(images, CODE_SIZE)
+    z = q_z.sample()
+    log_px = decoder(z).log_prob(images)
+    kl = tfd.kl_divergence(q_z, p_z)
+    elbo = tf.reduce_mean(log_px - kl)
     with tf.compat.v1.name_scope('train'):
         train_op = tf.compat.v1.train.AdamOptimizer(0.001).minimize(-elbo, global_step=global_step)
 
@@ -95,13 +95,13 @@ def main():
         with open(os.path.join(args.out, 'variables.json'), 'w') as f:
             json.dump(listing, f, indent=1)
 
-        # The ELBO with noise chosen here rather than drawn by posterior.sample().
+        # The ELBO with noise chosen here rather than drawn by q_z.sample().
         # The graph has no handle on the sampler's noise, but TF1 lets any
-        # tensor be fed: feeding `code` replaces the sample by mean + spread * noise.
+        # tensor be fed: feeding `z` replaces the sample by mean + spread * noise.
         check = mnist.test.images[:args.check_images]
         noise = np.random.RandomState(args.seed).randn(len(check), CODE_SIZE).astype(np.float32)
-        mean, spread = sess.run([posterior.mean(), posterior.stddev()], {images: check})
-        fixed_elbo = sess.run(elbo, {images: check, code: mean + spread * noise})
+        mean, spread = sess.run([q_z.mean(), q_z.stddev()], {images: check})
+        fixed_elbo = sess.run(elbo, {images: check, z: mean + spread * noise})
         np.savez(os.path.join(args.out, 'elbo_check.npz'), images=check, noise=noise, elbo=fixed_elbo)
         print('ELBO of %d test digits with fixed noise: %.6f' % (len(check), fixed_elbo))
 
