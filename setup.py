@@ -28,11 +28,19 @@ setup(
         "pillow",
     ],
     extras_require={
+        # Running 2017 TF1 code (notebook 00): TensorFlow Probability for what was
+        # tf.contrib.distributions; its "tf" extra brings tf-keras, which holds the
+        # tf.compat.v1.layers that Keras 3 dropped (used with TF_USE_LEGACY_KERAS=1).
+        "tf1": [
+            "tensorflow-probability[tf]",
+        ],
+        # The tests run notebook 00 and use TFP as an independent oracle.
         "test": [
             "pytest",
             "nbformat",
             "nbclient",
             "ipykernel",
+            "tensorflow-probability[tf]",
         ],
     },
     entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:main"]},

@@ -20,6 +20,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EXPECTED = [
+    "00_tf1_code_on_tf2.ipynb",
     "01_post_vae.ipynb",
     "02_slim_vae.ipynb",
     "03_side_by_side.ipynb",
