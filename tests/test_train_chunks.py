@@ -158,7 +158,7 @@ def test_records_and_checkpoints_land_on_odd_steps(tmp_path, mnist_dir):
     train_model(config, folder.root, data, progress=False)
 
     records = runs.read_metrics(folder.metrics)
-    assert runs.series(records, "validation")[0] == [35, 70, 105, 130]
+    assert runs.series(records, "validation")[0] == [0, 35, 70, 105, 130]
     assert runs.series(records, "train")[0] == [35, 70, 105, 130]
     saved = sorted(runs.checkpoint_step(p.stem) for p in folder.checkpoints.glob("state-*.json"))
     assert saved == [0, 45, 90, 130]
