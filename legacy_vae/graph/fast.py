@@ -51,20 +51,21 @@ def model_builder(model: str):
     raise ValueError(f"{model!r} is not a graph-mode model; choose 'post' or 'slim'")
 
 
-def build(config, fast_input=None):
+def build(config, fast_input=None, device=None):
     """The model's graph for the training loop: with tf.data and ``train_steps`` when
-    ``fast_input`` (default ``config.fast_input``), else the model's own feed_dict graph."""
+    ``fast_input`` (default ``config.fast_input``), else the model's own feed_dict graph.
+    ``device``: a device function for the whole graph (see the builders)."""
     fast_input = config.fast_input if fast_input is None else fast_input
     if not fast_input:
-        return model_builder(config.model)(config)
+        return model_builder(config.model)(config, device=device)
     made = []
 
     def images():
         made.append(pipeline.make_input(config.batch_size))
         return made[0].next_batch
 
-    handles = model_builder(config.model)(config, images=images)
-    with handles.graph.as_default(), v1.name_scope("train_steps"):
+    handles = model_builder(config.model)(config, images=images, device=device)
+    with handles.graph.as_default(), handles.graph.device(device), v1.name_scope("train_steps"):
         loop = train_loop(config, handles, made[0])
     return dataclasses.replace(handles, input=made[0], **loop)
 

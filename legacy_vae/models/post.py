@@ -59,14 +59,15 @@ def elbo_terms(encoder, decoder, x, eps) -> Terms:
                  log_likelihood=losses.log_likelihood(x, logits), kl=losses.kl(loc, scale))
 
 
-def build(config, images=None) -> ModelHandles:
+def build(config, images=None, device=None) -> ModelHandles:
     """The post model's graph, in a ``tf.Graph`` of its own, and its named handles.
 
     ``images``: a function returning a batch tensor to make ``x``'s default
     (the fast engine's tf.data input); without it ``x`` must be fed, as in the post.
+    ``device``: a device function for every op, e.g. ``replica_device_setter`` on a cluster.
     """
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), graph.device(device):
         # The graph-level seed makes every initializer's draw repeatable (TF1's way).
         v1.set_random_seed(config.seed)
         global_step = v1.train.get_or_create_global_step()
