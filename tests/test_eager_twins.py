@@ -45,12 +45,12 @@ def test_load_from_session_copies_every_weight(model):
 def test_initial_weights_depend_only_on_the_seed():
     config = defaults("slim")
     a, b, c = SlimTwin(config).weights(), SlimTwin(config).weights(), SlimTwin(config.replace(seed=1)).weights()
-    name = "encoder/hidden/weights"
+    name = "encoder/fc1/weights"
     np.testing.assert_array_equal(a[name], b[name])
     assert not np.array_equal(a[name], c[name])
     # slim's truncated normal(0, 0.1): nothing beyond two standard deviations.
     assert np.abs(a[name]).max() <= 0.2 and a[name].std() == pytest.approx(0.088, abs=0.005)
-    assert not np.any(a["encoder/hidden/biases"])
+    assert not np.any(a["encoder/fc1/biases"])
 
 
 @pytest.mark.parametrize("model", ["post", "slim"])

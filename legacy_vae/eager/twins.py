@@ -2,7 +2,7 @@
 
 A twin is a ``tf.Module`` holding plain ``tf.Variable``s named exactly as the
 graph model names its variables (``encoder/dense/kernel``,
-``encoder/hidden/weights``, ...), so one set of weights can be evaluated by
+``encoder/fc1/weights``, ...), so one set of weights can be evaluated by
 both frameworks: ``twin.load_from_session(session)`` copies a graph model's
 trained weights in, ``twin.weights()`` gives them back by name.
 
@@ -41,6 +41,7 @@ def _truncated(shape, seed):
 
 class _Twin(tf.Module):
     model = ""
+    logits_layer = ""  # the decoder's output layer, named as in the graph model
     weight, bias, initializer = "kernel", "bias", staticmethod(_glorot)
 
     def __init__(self, config):
@@ -115,26 +116,28 @@ class _Twin(tf.Module):
     def decode(self, z):
         """z [N, code] -> Bernoulli logits [N, 784]."""
         h = self.hidden_decoder(tf.convert_to_tensor(z, tf.float32))
-        return self.layer(h, "decoder/logits")
+        return self.layer(h, self.logits_layer)
 
 
 class PostTwin(_Twin):
     """The post model: 784-200-200 encoder to (loc, softplus scale), 2-200-200-784 decoder."""
 
     model = "post"
+    logits_layer = "decoder/dense_2"
 
     @staticmethod
     def layer_shapes(config):
+        # The post's unnamed tf.layers.dense scopes: dense_2 and dense_3 are loc and scale.
         h, k = config.hidden_size, config.code_size
-        return [("encoder/dense", IMAGE_SIZE, h), ("encoder/dense_1", h, h), ("encoder/loc", h, k),
-                ("encoder/scale", h, k), ("decoder/dense", k, h), ("decoder/dense_1", h, h),
-                ("decoder/logits", h, IMAGE_SIZE)]
+        return [("encoder/dense", IMAGE_SIZE, h), ("encoder/dense_1", h, h), ("encoder/dense_2", h, k),
+                ("encoder/dense_3", h, k), ("decoder/dense", k, h), ("decoder/dense_1", h, h),
+                ("decoder/dense_2", h, IMAGE_SIZE)]
 
     def encode(self, x):
         """x [N, 784] -> (loc, scale) of q(z|x)."""
         h = self.layer(tf.convert_to_tensor(x, tf.float32), "encoder/dense", tf.nn.relu)
         h = self.layer(h, "encoder/dense_1", tf.nn.relu)
-        return self.layer(h, "encoder/loc"), self.layer(h, "encoder/scale", tf.nn.softplus)
+        return self.layer(h, "encoder/dense_2"), self.layer(h, "encoder/dense_3", tf.nn.softplus)
 
     @staticmethod
     def stddev(loc, scale):
@@ -153,18 +156,20 @@ class SlimTwin(_Twin):
     """The Slim model: 784-128 ReLU encoder to [mu | logvar], 64-128-784 decoder."""
 
     model = "slim"
+    logits_layer = "decoder/fc2"
     weight, bias, initializer = "weights", "biases", staticmethod(_truncated)
 
     @staticmethod
     def layer_shapes(config):
+        # The course notebook's scopes: fc1, then fc2 ([mu | logvar] in the encoder, logits in the decoder).
         h, k = config.hidden_size, config.code_size
-        return [("encoder/hidden", IMAGE_SIZE, h), ("encoder/mu_logvar", h, 2 * k),
-                ("decoder/hidden", k, h), ("decoder/logits", h, IMAGE_SIZE)]
+        return [("encoder/fc1", IMAGE_SIZE, h), ("encoder/fc2", h, 2 * k),
+                ("decoder/fc1", k, h), ("decoder/fc2", h, IMAGE_SIZE)]
 
     def encode(self, x):
         """x [N, 784] -> (mu, logvar) of q(z|x)."""
-        h = self.layer(tf.convert_to_tensor(x, tf.float32), "encoder/hidden", tf.nn.relu)
-        mu, logvar = tf.split(self.layer(h, "encoder/mu_logvar"), 2, axis=-1)
+        h = self.layer(tf.convert_to_tensor(x, tf.float32), "encoder/fc1", tf.nn.relu)
+        mu, logvar = tf.split(self.layer(h, "encoder/fc2"), 2, axis=-1)
         return mu, logvar
 
     @staticmethod
@@ -177,7 +182,7 @@ class SlimTwin(_Twin):
         return -0.5 * tf.reduce_sum(1.0 + logvar - mu ** 2 - tf.exp(logvar), axis=-1)
 
     def hidden_decoder(self, z):
-        return self.layer(z, "decoder/hidden", tf.nn.relu)
+        return self.layer(z, "decoder/fc1", tf.nn.relu)
 
 
 def twin_for(config) -> _Twin:
