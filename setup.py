@@ -4,6 +4,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+NOTEBOOKS = ["nbformat", "nbclient", "nbconvert", "ipykernel", "latex2mathml"]
 
 setup(
     name="legacy-vae",
@@ -28,12 +29,9 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": [
-            "pytest",
-            "nbformat",
-            "nbclient",
-            "ipykernel",
-        ],
+        # `legacy-vae notebooks --html DIR`: run the notebooks, write them as pages, math as MathML.
+        "notebooks": NOTEBOOKS,
+        "test": ["pytest", *NOTEBOOKS],
     },
     entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:main"]},
     classifiers=[
