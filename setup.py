@@ -4,6 +4,8 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+TF1 = ["tensorflow-probability[tf]"]
+NOTEBOOKS = ["nbformat", "nbclient", "nbconvert", "ipykernel", "latex2mathml"]
 
 setup(
     name="legacy-vae",
@@ -31,17 +33,11 @@ setup(
         # Running 2017 TF1 code (notebook 00): TensorFlow Probability for what was
         # tf.contrib.distributions; its "tf" extra brings tf-keras, which holds the
         # tf.compat.v1.layers that Keras 3 dropped (used with TF_USE_LEGACY_KERAS=1).
-        "tf1": [
-            "tensorflow-probability[tf]",
-        ],
-        # The tests run notebook 00 and use TFP as an independent oracle.
-        "test": [
-            "pytest",
-            "nbformat",
-            "nbclient",
-            "ipykernel",
-            "tensorflow-probability[tf]",
-        ],
+        "tf1": TF1,
+        # `legacy-vae notebooks --html DIR`: run the notebooks, write them as pages, math as MathML.
+        "notebooks": NOTEBOOKS,
+        # The tests run every notebook (00 included) and use TFP as an independent oracle.
+        "test": ["pytest", *NOTEBOOKS, *TF1],
     },
     entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:main"]},
     classifiers=[

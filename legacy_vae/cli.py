@@ -4,6 +4,7 @@
     legacy-vae evaluate  RUN_DIR [--iw-samples K] [--split test|validation|train] [--seed S]
     legacy-vae data      [--data-dir DIR] [--no-download]
     legacy-vae bench     throughput|quality [...]
+    legacy-vae notebooks --html DIR [--steps N] [--only NAME ...]
 
 A bad option or value exits with status 2 and one line saying what is wrong.
 """
@@ -120,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--out", metavar="DIR", help="where the runs go (default runs/bench-quality-<timestamp>)")
     quality.add_argument("--data-dir", metavar="DIR")
     quality.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+
+    notebooks = sub.add_parser("notebooks", help="run every notebook and write them as a static HTML site",
+                               description="Execute the notebooks top to bottom and write DIR/index.html and one "
+                                           "self-contained page per notebook (no server or network needed).")
+    notebooks.add_argument("--html", required=True, metavar="DIR", help="folder for the site")
+    notebooks.add_argument("--steps", type=_positive_int,
+                           help="training steps of every notebook (default: each notebook's own)")
+    notebooks.add_argument("--only", nargs="+", metavar="NAME",
+                           help="only these notebooks: file names or number prefixes, e.g. 04 05")
     return parser
 
 
@@ -176,6 +186,16 @@ def _run(args) -> int:
 
             quality.main(quick=args.quick, iw_samples=args.iw_samples, out=args.out,
                          data_dir=args.data_dir, json_path=args.json)
+        return 0
+    if args.command == "notebooks":
+        from legacy_vae import notebooks_html
+
+        try:
+            pages = notebooks_html.build(args.html, steps=args.steps, only=args.only)
+        except notebooks_html.SiteError as error:
+            sys.stderr.write(f"legacy-vae notebooks: {error}\n")
+            return 1
+        print(f"{len(pages)} notebooks written to {os.path.join(args.html, 'index.html')}")
         return 0
     raise AssertionError(args.command)
 

@@ -41,6 +41,7 @@ def _truncated(shape, seed):
 
 class _Twin(tf.Module):
     model = ""
+    logits_layer = ""  # the decoder's output layer, named as in the graph model
     weight, bias, initializer = "kernel", "bias", staticmethod(_glorot)
 
     def __init__(self, config):
@@ -126,6 +127,7 @@ class PostTwin(_Twin):
 
     @staticmethod
     def layer_shapes(config):
+        # The post's unnamed tf.layers.dense scopes: dense_2 and dense_3 are loc and scale.
         h, k = config.hidden_size, config.code_size
         return [("encoder/dense", IMAGE_SIZE, h), ("encoder/dense_1", h, h), ("encoder/dense_2", h, k),
                 ("encoder/dense_3", h, k), ("decoder/dense", k, h), ("decoder/dense_1", h, h),
@@ -159,6 +161,7 @@ class SlimTwin(_Twin):
 
     @staticmethod
     def layer_shapes(config):
+        # The course notebook's scopes: fc1, then fc2 ([mu | logvar] in the encoder, logits in the decoder).
         h, k = config.hidden_size, config.code_size
         return [("encoder/fc1", IMAGE_SIZE, h), ("encoder/fc2", h, 2 * k),
                 ("decoder/fc1", k, h), ("decoder/fc2", h, IMAGE_SIZE)]

@@ -1,8 +1,9 @@
 """What a graph gained between two points: new ops and new variables.
 
-A notebook helper for building a model one piece at a time:
+A notebook helper for building a model one piece at a time (named ``listing``,
+not ``inspect``, so that it does not hide the standard library's module):
 
-    with inspect.watch(graph) as gained:
+    with listing.watch(graph) as gained:
         with graph.as_default():
             loc, scale = make_encoder(x)
     print(gained)          # +N ops, +6 variables: encoder/dense/kernel (784, 200), ...

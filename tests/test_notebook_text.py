@@ -1,0 +1,62 @@
+"""What every notebook tells besides its code: where it comes from, what changed since, what to take away.
+
+Every notebook ends with a Summary, three exercises and its sources (links
+to the documents it rebuilds); those that rebuild a seed's code have a table
+from the seed's TF1 calls to today's. Cheap text checks, no kernel.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+POST = "https://danijar.com/building-variational-auto-encoders-in-tensorflow/"
+TUTORIAL = "https://www.tensorflow.org/tutorials/generative/cvae"
+KINGMA = "https://arxiv.org/abs/1312.6114"
+BURDA = "https://arxiv.org/abs/1509.00519"
+COURSE = "course notebook"
+# What each notebook must name: its sources, and the seed calls its table translates.
+MUST_NAME = {
+    "01_post_vae.ipynb": [POST, KINGMA, BURDA, "`tfd.MultivariateNormalDiag(loc, scale)`",
+                          "`tf.layers.dense(x, 200, tf.nn.relu)`", "`code = posterior.sample()`",
+                          "`losses.reparameterize(loc, scale, eps)`", "`input_data.read_data_sets",
+                          "`legacy_vae.data.read_data_sets()`", "a `tf.Graph()` of its own"],
+    "02_slim_vae.ipynb": [COURSE, KINGMA, BURDA, "`slim = tf.contrib.slim`", "`import tf_slim as slim`",
+                          "`input_data.read_data_sets", "`tf.reset_default_graph()` at the top of the model cell",
+                          "a `tf.Graph()` of its own"],
+    "03_side_by_side.ipynb": [POST, COURSE, KINGMA, BURDA],
+    "04_reset_default_graph_pitfalls.ipynb": [POST, COURSE, "`tf.reset_default_graph()` at the top of the model cell",
+                                              "a graph of its own per build"],
+    "05_tf1_vs_tf2_losses.ipynb": [KINGMA, TUTORIAL, POST, "`tfd.kl_divergence(posterior, prior)`"],
+    "06_tf2_cvae.ipynb": [TUTORIAL, KINGMA, BURDA, "`tf.keras.datasets.mnist.load_data()`"],
+}
+
+
+def markdown_after_last_code(nb) -> str:
+    last_code = max(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
+    return "\n".join(cell.source for cell in nb.cells[last_code + 1:] if cell.cell_type == "markdown")
+
+
+def test_every_notebook_is_listed():
+    assert sorted(MUST_NAME) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("name", sorted(MUST_NAME))
+def test_ends_with_summary_three_exercises_and_sources(name):
+    nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
+    ending = markdown_after_last_code(nb)
+    headings = re.findall(r"^## (.+)$", ending, re.M)
+    assert headings[-3:] == ["Summary", "Exercises", "Sources"], headings
+    exercises = ending.split("## Exercises", 1)[1].split("## Sources", 1)[0]
+    assert re.findall(r"^(\d+)\. ", exercises, re.M) == ["1", "2", "3"]
+    everything = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    missing = [text for text in MUST_NAME[name] if text not in everything]
+    assert not missing, f"{name} does not name {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(MUST_NAME))
+def test_no_notebook_shadows_the_standard_library_inspect(name):
+    nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    assert not re.search(r"\bimport\b[^\n]*\binspect\b", code)

@@ -1,0 +1,62 @@
+"""Graph execution errors: short in %xmode Minimal, whole otherwise, and the exception untouched."""
+import pytest
+import tensorflow as tf
+
+from legacy_vae import pitfalls, readable_errors
+
+# A cell that runs a variable before its initializer: TensorFlow's message carries the build stack.
+UNINITIALIZED_CELL = """
+import tensorflow as tf
+graph = tf.Graph()
+with graph.as_default():
+    kernel = tf.compat.v1.get_variable("kernel", [2, 3])
+with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(kernel)
+"""
+
+
+def test_shorten_keeps_the_reason_and_drops_the_frames():
+    message = pitfalls.uninitialized_variable().message
+    assert message.count('File "') > 5  # what there is to shorten
+
+    short = readable_errors.shorten(message)
+    assert 'File "' not in short and "Original stack trace" not in short
+    assert short.startswith("Graph execution error:\n\nDetected at node 'hidden/")
+    assert "Could not find variable hidden/" in short
+    dropped = message.count('File "')
+    assert short.endswith(f"({dropped} lines of the stack where the op was built left out; "
+                          "%xmode Context shows them)")
+
+
+def test_a_message_without_frames_is_left_alone():
+    text = "Graph is finalized and cannot be modified."
+    assert readable_errors.shorten(text) == text
+
+
+def test_install_outside_ipython_does_nothing():
+    assert readable_errors.install() is False
+
+
+@pytest.fixture
+def shell():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    yield InteractiveShell.instance()
+    InteractiveShell.clear_instance()
+
+
+def test_in_ipython_minimal_mode_is_short_and_context_mode_whole(shell, capsys):
+    assert readable_errors.install(shell)
+    shell.run_line_magic("xmode", "Minimal")
+    capsys.readouterr()  # the magic's own "Exception reporting mode" line
+    result = shell.run_cell(UNINITIALIZED_CELL)
+    shown = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, tf.errors.FailedPreconditionError)
+    assert shown.splitlines()[0] == "FailedPreconditionError: Graph execution error:"
+    assert "Could not find variable kernel" in shown
+    assert 'File "' not in shown and "left out; %xmode Context shows them" in shown
+    assert 'File "' in str(result.error_in_exec)  # the exception keeps TensorFlow's whole message
+
+    shell.run_line_magic("xmode", "Context")
+    shell.run_cell(UNINITIALIZED_CELL)
+    assert 'File "' in capsys.readouterr().out
