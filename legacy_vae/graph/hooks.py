@@ -25,12 +25,16 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_vae import runs
+from legacy_vae.failures import RunError
 
 v1 = tf.compat.v1
 
 
-class DivergedError(ValueError):
-    """The loss or the weights became NaN or infinite; the message says what to do."""
+class DivergedError(RunError, ValueError):
+    """The loss or the weights became NaN or infinite; the message says what to do.
+
+    A failure at run time (exit status 1); a ValueError too, for callers that caught it as one.
+    """
 
 
 def diverged_message(model, what, step, checkpoint_dir, learning_rate) -> str:
