@@ -6,15 +6,19 @@
 The graph models train in threads (legacy_vae.graph.parallel), one
 ``MonitoredSession`` each (legacy_vae.graph.loop); ``--model cvae`` goes to
 legacy_vae.eager.train. At the end the run gets its results.json, the loss
-curves of every model and a table on the terminal.
+curves of every model and a table on the terminal. A file that cannot be
+written (full disk, file-size limit) stops the run with failures.WriteError,
+whose message says how to resume.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 from legacy_vae import plots, runs
 from legacy_vae.config import Config
+from legacy_vae.failures import WriteError
 
 
 def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> dict:
@@ -41,6 +45,16 @@ def _cvae(config, run_dir: Path, resume: bool, progress: bool) -> dict:
     return results
 
 
+@contextlib.contextmanager
+def _resume_hint(run_dir: Path):
+    # A failed write names the file; only here is the run folder known, to say how to go on.
+    try:
+        yield
+    except WriteError as error:
+        error.resume = run_dir
+        raise
+
+
 def run(configs, out=None, progress=True) -> dict:
     """Train ``configs`` (one per model) into a new run folder; return the results."""
     configs = list(configs)
@@ -52,12 +66,14 @@ def run(configs, out=None, progress=True) -> dict:
     label = "both" if sorted(models) == ["post", "slim"] else "-".join(models)
     run_dir = runs.check_new_run_dir(out if out is not None else runs.default_run_dir(label))
     if models == ["cvae"]:
-        return _cvae(configs[0], run_dir, resume=False, progress=progress)
+        with _resume_hint(run_dir):
+            return _cvae(configs[0], run_dir, resume=False, progress=progress)
     started = time.perf_counter()
     roots = {m: run_dir if len(models) == 1 else run_dir / m for m in models}
     from legacy_vae.graph import parallel
 
-    results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
+    with _resume_hint(run_dir):
+        results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
     return _finish(run_dir, results, roots, started)
 
 
@@ -77,7 +93,8 @@ def resume(run_dir, steps=None, progress=True) -> dict:
     if steps is not None:
         configs = {m: c.replace(steps=steps) for m, c in configs.items()}
     if list(configs) == ["cvae"]:
-        return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
+        with _resume_hint(run_dir):
+            return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
 
     import tensorflow as tf
 
@@ -99,6 +116,7 @@ def resume(run_dir, steps=None, progress=True) -> dict:
     from legacy_vae.graph import parallel
 
     started = time.perf_counter()
-    trained = {r["model"]: r for r in parallel.train_models(todo, run_dir, roots, resume=True, progress=progress)}
+    with _resume_hint(run_dir):
+        trained = {r["model"]: r for r in parallel.train_models(todo, run_dir, roots, resume=True, progress=progress)}
     results = [trained.get(m) or done[m] for m in configs]
     return _finish(run_dir, results, roots, started)

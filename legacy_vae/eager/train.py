@@ -31,6 +31,7 @@ from legacy_vae import plots
 from legacy_vae.data import binarize_dynamic, binarize_static, read_data_sets
 from legacy_vae.eager import cvae, cvae_figures, rundir
 from legacy_vae.eager.order import BatchOrder
+from legacy_vae.failures import write_error
 
 # Independent stateless random streams derived from the run's seed.
 STREAM_EPS, STREAM_BINARIZE, STREAM_PRIOR, STREAM_SHOW, STREAM_TEST = 0, 1, 2, 4, 5
@@ -143,7 +144,10 @@ class _Run:
             raise FloatingPointError(f"cvae: the weights are not finite at step {step}; not saving a "
                                      f"checkpoint. The last good one is {self.manager.latest_checkpoint}.")
         self.checkpoint.step.assign(step)
-        return self.manager.save(checkpoint_number=step)
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as error:  # a full disk, a file-size limit
+            raise write_error(Path(self.manager.directory) / f"ckpt-{step}", error) from error
 
     def evaluate(self) -> dict:
         terms = cvae.evaluate(self.model, self.test_x, self.test_eps, evaluator=self.evaluator)

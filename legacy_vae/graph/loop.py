@@ -40,8 +40,9 @@ import time
 import tensorflow as tf
 
 from legacy_vae import plots, runs
-from legacy_vae.graph import feeding, hooks
+from legacy_vae.graph import feeding, hooks, saving
 from legacy_vae.graph.common import STEPS_PER_RUN
+from legacy_vae.graph.events import EventsWriter
 from legacy_vae.graph.monitor import Monitor
 from legacy_vae.graph.session import session_config
 
@@ -153,10 +154,10 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
         bar = tqdm(total=config.steps, initial=min(point["step"], config.steps), position=position,
                    desc=config.model, leave=True, dynamic_ncols=True, unit="step")
     with handles.graph.as_default():
-        writer = v1.summary.FileWriter(str(folder.events))
+        writer = EventsWriter(str(folder.events))
     try:
         with handles.graph.as_default():
-            saver = v1.train.Saver(max_to_keep=5)
+            saver = saving.Saver(max_to_keep=5)
             log_every = min(LOG_EVERY, config.visualize_every)
             # On the fast path the summary comes from the loop's outputs: handles.elbo
             # would pull an extra batch from the iterator in the same run.
