@@ -6,13 +6,16 @@
 The graph models train in threads (legacy_vae.graph.parallel), one
 ``MonitoredSession`` each (legacy_vae.graph.loop); ``--model cvae`` goes to
 legacy_vae.eager.train. At the end the run gets its results.json, the loss
-curves of every model and a table on the terminal. A file that cannot be
-written (full disk, file-size limit) stops the run with failures.WriteError,
-whose message says how to resume.
+curves of every model and a table on the terminal. A model's checkpoint in
+results.json is relative to that model's folder (RUN/results.json of
+``--model both`` repeats each model's results as they are). A file that
+cannot be written (full disk, file-size limit) stops the run with
+failures.WriteError, whose message says how to resume.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +46,15 @@ def _cvae(config, run_dir: Path, resume: bool, progress: bool) -> dict:
     print(f"\nrun folder: {run_dir}")
     print(runs.format_table([results]), flush=True)
     return results
+
+
+def _relocatable(result: dict) -> dict:
+    """A model's results with its checkpoint relative to the model folder, also when an older
+    version wrote it as an absolute path (of wherever the run was first written)."""
+    path = result.get("checkpoint")
+    if path and os.path.isabs(path):
+        return dict(result, checkpoint=os.path.join("checkpoints", os.path.basename(path)))
+    return result
 
 
 @contextlib.contextmanager
@@ -96,17 +108,17 @@ def resume(run_dir, steps=None, progress=True) -> dict:
         with _resume_hint(run_dir):
             return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
 
-    import tensorflow as tf
+    from legacy_vae.graph import saving
 
     todo, done = [], {}
     for model, config in configs.items():
         folder = runs.ModelFolder(roots[model])
-        step = runs.checkpoint_step(tf.train.latest_checkpoint(str(folder.checkpoints))) or 0
+        step = saving.restore_point(folder, resume=True)["step"]  # the newest usable checkpoint
         if step > config.steps:
             raise ValueError(f"--resume {run_dir}: {model} is already at step {step}; "
                              f"--steps must be at least {step}")
         if step == config.steps and folder.results.exists():
-            done[model] = runs.read_json(folder.results)
+            done[model] = _relocatable(runs.read_json(folder.results))
         else:
             todo.append(config)
     if not todo:

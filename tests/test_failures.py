@@ -1,14 +1,17 @@
-"""Failures at run time: exit statuses and one-line errors."""
+"""Failures at run time: exit statuses, one-line write errors, broken checkpoints."""
 import os
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy_vae import cli, failures
+from legacy_vae import checkpoints, cli, failures
 from legacy_vae.graph import hooks
+
+v1 = tf.compat.v1
 
 
 @pytest.mark.parametrize("words", [[], ["train"], ["evaluate"]])
@@ -98,3 +101,42 @@ def test_writes_past_a_file_size_limit_name_the_file(tmp_path):
     assert "Traceback" not in done.stderr and "EventFileWriter" not in done.stderr
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "figure.png").exists()
     assert not list(tmp_path.glob(".*.part"))
+
+
+def save_checkpoints(folder, steps):
+    with tf.Graph().as_default():
+        step = v1.train.get_or_create_global_step()
+        v1.get_variable("w", initializer=np.arange(5000, dtype=np.float32))
+        saver = v1.train.Saver(save_relative_paths=True)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            for value in steps:
+                session.run(step.assign(value))
+                saver.save(session, str(folder / "model.ckpt"), global_step=value, write_meta_graph=False)
+
+
+def test_newest_intact_checkpoint_skips_each_kind_of_damage(tmp_path):
+    save_checkpoints(tmp_path, [10, 20, 30, 40, 50])
+    prefix = {step: str(tmp_path / f"model.ckpt-{step}") for step in (10, 20, 30, 40, 50)}
+    data = {step: p + ".data-00000-of-00001" for step, p in prefix.items()}
+    assert checkpoints.newest_intact(tmp_path) == checkpoints.Choice(prefix[50], 50, [])
+    os.truncate(data[50], os.path.getsize(data[50]) // 2)
+    os.remove(data[40])
+    os.truncate(prefix[30] + ".index", 10)
+    with open(data[20], "r+b") as handle:  # same size, one flipped byte: the checksum catches it
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    choice = checkpoints.newest_intact(tmp_path)
+    assert (choice.prefix, choice.step) == (prefix[10], 10)
+    assert [reason for _, reason in choice.skipped] == [
+        f"{data[50]} is truncated", f"{data[40]} is missing",
+        f"{prefix[30]}.index cannot be read (file is too short to be an sstable)",
+        f"{data[20]} is corrupt (a checksum does not match)"]
+    assert choice.notices("resuming from")[0] == (
+        f"checkpoint model.ckpt-50 is unusable: {data[50]} is truncated; resuming from model.ckpt-10 (step 10)")
+    # The only whole checkpoint lacks its loop state: none is usable.
+    with pytest.raises(failures.RunFolderError, match=r"newest, model\.ckpt-50, is unusable \(.* is truncated\), "
+                                                      r"and so are the 4 older ones"):
+        checkpoints.newest_intact(tmp_path, needs=lambda step: [tmp_path / f"state-{step}.json"])
