@@ -6,7 +6,10 @@
 The graph models train in threads (legacy_vae.graph.parallel), one
 ``MonitoredSession`` each (legacy_vae.graph.loop); ``--model cvae`` goes to
 legacy_vae.eager.train. At the end the run gets its results.json, the loss
-curves of every model and a table on the terminal. A model's checkpoint in
+curves of every model and a table on the terminal.
+
+Both hold the run folder's lock (legacy_vae.locks) while they work, so a
+second command in the same folder stops at once. A model's checkpoint in
 results.json is relative to that model's folder (RUN/results.json of
 ``--model both`` repeats each model's results as they are). A file that
 cannot be written (full disk, file-size limit) stops the run with
@@ -19,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from legacy_vae import plots, runs
+from legacy_vae import locks, plots, runs
 from legacy_vae.config import Config
 from legacy_vae.failures import WriteError
 
@@ -67,6 +70,12 @@ def _resume_hint(run_dir: Path):
         raise
 
 
+def _remove_if_empty(folders) -> None:
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only empty folders: this run wrote nothing there
+
+
 def run(configs, out=None, progress=True) -> dict:
     """Train ``configs`` (one per model) into a new run folder; return the results."""
     configs = list(configs)
@@ -77,16 +86,23 @@ def run(configs, out=None, progress=True) -> dict:
         raise ValueError("the cvae model trains alone; use --model cvae")
     label = "both" if sorted(models) == ["post", "slim"] else "-".join(models)
     run_dir = runs.check_new_run_dir(out if out is not None else runs.default_run_dir(label))
-    if models == ["cvae"]:
-        with _resume_hint(run_dir):
-            return _cvae(configs[0], run_dir, resume=False, progress=progress)
-    started = time.perf_counter()
     roots = {m: run_dir if len(models) == 1 else run_dir / m for m in models}
-    from legacy_vae.graph import parallel
+    folders = [run_dir, *(root for root in roots.values() if root != run_dir)]
+    created = [folder for folder in folders if not folder.exists()]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with locks.hold(folders), _resume_hint(run_dir):
+            if models == ["cvae"]:
+                return _cvae(configs[0], run_dir, resume=False, progress=progress)
+            started = time.perf_counter()
+            from legacy_vae.graph import parallel
 
-    with _resume_hint(run_dir):
-        results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
-    return _finish(run_dir, results, roots, started)
+            results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
+            return _finish(run_dir, results, roots, started)
+    except BaseException:
+        _remove_if_empty(reversed(created))
+        raise
 
 
 def resume(run_dir, steps=None, progress=True) -> dict:
@@ -104,10 +120,14 @@ def resume(run_dir, steps=None, progress=True) -> dict:
     configs = {m: Config.load(root / "config.json") for m, root in roots.items()}
     if steps is not None:
         configs = {m: c.replace(steps=steps) for m, c in configs.items()}
-    if list(configs) == ["cvae"]:
-        with _resume_hint(run_dir):
+    folders = [run_dir, *(root for root in roots.values() if root != run_dir)]
+    with locks.hold(folders), _resume_hint(run_dir):
+        if list(configs) == ["cvae"]:
             return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
+        return _resume_graph(run_dir, roots, configs, progress)
 
+
+def _resume_graph(run_dir: Path, roots: dict, configs: dict, progress: bool) -> dict:
     from legacy_vae.graph import saving
 
     todo, done = [], {}
@@ -128,7 +148,6 @@ def resume(run_dir, steps=None, progress=True) -> dict:
     from legacy_vae.graph import parallel
 
     started = time.perf_counter()
-    with _resume_hint(run_dir):
-        trained = {r["model"]: r for r in parallel.train_models(todo, run_dir, roots, resume=True, progress=progress)}
+    trained = {r["model"]: r for r in parallel.train_models(todo, run_dir, roots, resume=True, progress=progress)}
     results = [trained.get(m) or done[m] for m in configs]
     return _finish(run_dir, results, roots, started)

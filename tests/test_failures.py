@@ -1,5 +1,6 @@
-"""Failures at run time: exit statuses, one-line write errors, broken checkpoints."""
+"""Failures at run time: exit statuses, one-line write errors, broken checkpoints, the run-folder lock."""
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy_vae import checkpoints, cli, failures
+from legacy_vae import checkpoints, cli, failures, locks
 from legacy_vae.graph import hooks
 
 v1 = tf.compat.v1
@@ -140,3 +141,28 @@ def test_newest_intact_checkpoint_skips_each_kind_of_damage(tmp_path):
     with pytest.raises(failures.RunFolderError, match=r"newest, model\.ckpt-50, is unusable \(.* is truncated\), "
                                                       r"and so are the 4 older ones"):
         checkpoints.newest_intact(tmp_path, needs=lambda step: [tmp_path / f"state-{step}.json"])
+
+
+def test_the_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
+    with locks.hold([tmp_path]):
+        with pytest.raises(failures.RunFolderError, match="is in use by another legacy-vae command"):
+            with locks.hold([tmp_path]):
+                pass
+    with locks.hold([tmp_path]):
+        pass  # released on leaving the block
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom legacy_vae import locks\n"
+                               f"with locks.hold([{str(tmp_path)!r}]):\n    print('held', flush=True)\n"
+                               "    time.sleep(300)\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(failures.RunFolderError):
+            with locks.hold([tmp_path]):
+                pass
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    finally:
+        holder.kill()
+        holder.communicate()
+    with locks.hold([tmp_path]):
+        pass  # the kernel dropped the killed holder's lock
+    assert list(tmp_path.iterdir()) == []  # and the lock left no file behind
