@@ -27,7 +27,7 @@ def run(*args, cwd, timeout=300, **popen):
 
 
 def start(*args, cwd, **popen):
-    """Start ``legacy-vae ARGS``; the caller ends it with :func:`finish` in a ``finally``."""
+    """Start ``legacy-vae ARGS``; the caller ends it with :func:`stop` in a ``finally``."""
     return subprocess.Popen(command(*args), cwd=cwd, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
 
@@ -39,6 +39,13 @@ def finish(process, timeout=120):
     except subprocess.TimeoutExpired:
         process.kill()
         return process.communicate()
+
+
+def stop(process):
+    """Kill ``process`` if it still runs and collect its output (for a ``finally``)."""
+    if process.poll() is None:
+        process.kill()
+    return finish(process)
 
 
 def wait_for(condition, process, what, timeout=120):
