@@ -18,6 +18,7 @@ the same on SIGTERM.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -48,15 +49,16 @@ class WriteError(RunError, OSError):
     ``resume`` (set by whoever knows the run folder) adds the command that continues the run.
     """
 
-    def __init__(self, path, reason: str, errno: int | None = None):
-        OSError.__init__(self, errno, reason, os.fspath(path))
+    def __init__(self, path, reason: str, code: int | None = None):
+        OSError.__init__(self, code, reason, os.fspath(path))  # code: the errno, when the OS gave one
         self.path, self.reason, self.resume = os.fspath(path), reason, None
 
     def __str__(self):
-        fix = "free some space or raise the file-size limit"
+        denied = self.errno in (errno.EACCES, errno.EPERM, errno.EROFS) or "ermission" in self.reason
+        fix = "make it writable" if denied else "free some space or raise the file-size limit"
         if self.resume is not None:
             return (f"could not write {self.path}: {self.reason}; {fix}, then resume with "
-                    f"'legacy-vae train --resume {self.resume}' (its last complete checkpoint is intact)")
+                    f"'legacy-vae train --resume {self.resume}' (the checkpoints already written are intact)")
         return f"could not write {self.path}: {self.reason}; {fix} and run the command again"
 
 
