@@ -93,11 +93,11 @@ class Choice:
                 for prefix, reason in self.skipped]
 
 
-def newest_intact(folder, needs=None) -> Choice:
+def newest_intact(folder, check=None) -> Choice:
     """The newest checkpoint of ``folder`` that reads whole, and the newer broken ones.
 
-    ``needs(step)`` may list more files a checkpoint must have to be usable
-    (the graph loop's ``state-<step>.json``). Raises RunFolderError if the
+    ``check(step)`` may find more wrong with a checkpoint that reads whole
+    (a phrase naming the file, or None; the graph loop's ``state-<step>.json``). Raises RunFolderError if the
     folder has checkpoints but none is usable; with no checkpoint at all
     the choice has ``prefix`` None and step 0.
     """
@@ -105,9 +105,8 @@ def newest_intact(folder, needs=None) -> Choice:
     skipped = []
     for step, prefix in reversed(found):
         reason = problem(prefix)
-        if reason is None and needs is not None:
-            absent = [str(p) for p in needs(step) if not Path(p).is_file()]
-            reason = f"{absent[0]} is missing" if absent else None
+        if reason is None and check is not None:
+            reason = check(step)
         if reason is None:
             return Choice(prefix, step, skipped)
         skipped.append((prefix, reason))

@@ -140,7 +140,7 @@ def test_newest_intact_checkpoint_skips_each_kind_of_damage(tmp_path):
     # The only whole checkpoint lacks its loop state: none is usable.
     with pytest.raises(failures.RunFolderError, match=r"newest, model\.ckpt-50, is unusable \(.* is truncated\), "
                                                       r"and so are the 4 older ones"):
-        checkpoints.newest_intact(tmp_path, needs=lambda step: [tmp_path / f"state-{step}.json"])
+        checkpoints.newest_intact(tmp_path, check=lambda step: f"state-{step}.json is missing")
 
 
 def test_the_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):

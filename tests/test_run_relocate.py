@@ -118,3 +118,19 @@ def test_no_intact_checkpoint_is_a_run_time_failure(post_at_100, tmp_path, capsy
         assert len(err) == 1 and err[0].startswith(f"legacy-vae {argv[0]}: error: no usable checkpoint in "), err
         assert "model.ckpt-100, is unusable" in err[0] and "so are the 4 older ones" in err[0]
     assert not (broken / "evaluation.json").exists()
+
+
+def test_a_checkpoint_without_readable_loop_state_is_skipped(post_at_100, tmp_path):
+    """What a process killed between a state-<step>.json and its checkpoint (in an older
+    version, which wrote the state after the checkpoint) or a damaged disk can leave."""
+    from legacy_vae.graph import saving
+
+    folder = runs.ModelFolder(copy_run(post_at_100, tmp_path / "run"))
+    folder.state_file(100).unlink()
+    folder.state_file(80).write_text('{"step": 80, "train_sec')
+    point = saving.restore_point(folder, resume=True)
+    assert (point["step"], os.path.basename(point["prefix"])) == (60, "model.ckpt-60")
+    assert point == {**runs.read_json(folder.state_file(60)), **point}  # train seconds as of step 60
+    reasons = [reason for _, reason in point["choice"].skipped]
+    assert reasons[0] == f"{folder.state_file(100)} is missing"
+    assert reasons[1].startswith(f"{folder.state_file(80)} cannot be read (")

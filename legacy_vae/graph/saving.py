@@ -40,6 +40,17 @@ class Saver(v1.train.Saver):
             raise write_error(name, error) from error
 
 
+def _state_problem(folder: runs.ModelFolder, step: int) -> str | None:
+    path = folder.state_file(step)
+    try:
+        runs.read_json(path)
+    except FileNotFoundError:
+        return f"{path} is missing"
+    except (OSError, ValueError) as error:  # JSONDecodeError is a ValueError
+        return f"{path} cannot be read ({error})"
+    return None
+
+
 def restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
     """Where the loop starts: ``step``, ``train_seconds``, ``dataset`` (feed_dict batch order),
     ``prefix`` (the checkpoint to restore, None for a fresh start), ``kept`` (the checkpoints
@@ -49,7 +60,7 @@ def restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
              "choice": checkpoints.Choice(None, 0)}
     if not resume:
         return fresh
-    choice = checkpoints.newest_intact(folder.checkpoints, needs=lambda step: [folder.state_file(step)])
+    choice = checkpoints.newest_intact(folder.checkpoints, check=lambda step: _state_problem(folder, step))
     if choice.prefix is None:
         return fresh
     state = runs.read_json(folder.state_file(choice.step))
