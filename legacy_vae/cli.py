@@ -6,7 +6,10 @@
     legacy-vae bench     throughput|quality [...]
     legacy-vae notebooks --html DIR [--steps N] [--only NAME ...]
 
-A bad option or value exits with status 2 and one line saying what is wrong.
+A bad option or value exits with status 2 and one line saying what is wrong;
+a failure at run time with status 1 and one line (``--verbose`` adds the
+traceback); Ctrl-C with 130 and SIGTERM with 143, each after saving a
+checkpoint (see legacy_vae.failures).
 """
 from __future__ import annotations
 
@@ -15,6 +18,15 @@ import os
 import sys
 
 MODEL_CHOICES = ("both", "post", "slim", "cvae")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, but the exit-status table in the epilog keeps its lines."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("exit status:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,8 +64,16 @@ def _positive_float(text):
     return value
 
 
+def _exit_statuses() -> str:
+    from legacy_vae.failures import EXIT_STATUSES
+
+    return "exit status:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_STATUSES)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="legacy-vae", description=__doc__.split("\n")[0])
+    epilog = _exit_statuses()
+    parser = _Parser(prog="legacy-vae", description=__doc__.split("\n")[0], epilog=epilog,
+                     formatter_class=_Formatter)
     from legacy_vae import __version__
 
     parser.add_argument("--version", action="version", version=f"legacy-vae {__version__}")
@@ -61,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     train = sub.add_parser("train", help="train the graph-mode VAEs (or the TF2 convolutional VAE)",
-                           description="Train with each model's faithful defaults; options override them.")
+                           description="Train with each model's faithful defaults; options override them. "
+                                       "Ctrl-C or SIGTERM saves a checkpoint; --resume continues from the "
+                                       "newest intact one.",
+                           epilog=epilog, formatter_class=_Formatter)
     train.add_argument("--model", choices=MODEL_CHOICES, default="both",
                        help="which model to train (default: both graph-mode MLP models side by side)")
     train.add_argument("--steps", type=_positive_int, help="optimizer steps (post: 12000, slim: 20000, cvae: 10 epochs)")
@@ -76,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_nonnegative_int, help="one seed makes a run repeatable (default 0)")
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/<model>-<timestamp>)")
     train.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $LEGACY_VAE_DATA, then data/)")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue the run in RUN_DIR (it may have been moved or copied) from its newest "
+                            "intact checkpoint")
     train.add_argument("--feed-dict", action="store_true",
                        help="feed batches through feed_dict instead of the tf.data iterator (slower, same losses)")
     train.add_argument("--towers", type=_positive_int, metavar="T",
@@ -86,9 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fast (default): the engine (tf.data, many steps per run, towers); classic: the "
                             "seeds' own feed_dict loop (legacy_vae/models/classic.py), same weights, slower")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--verbose", action="store_true", help="on a failure, also print the Python traceback")
 
     evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
-                              description="Evaluate every model in RUN_DIR; prints a table and writes evaluation.json.")
+                              description="Evaluate every model in RUN_DIR (its newest intact checkpoint); "
+                                          "prints a table and writes evaluation.json.",
+                              epilog=epilog, formatter_class=_Formatter)
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
     evaluate.add_argument("--iw-samples", type=_positive_int, default=5000, metavar="K",
                           help="importance samples per image (default 5000)")
@@ -100,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "(e.g. static: the grey-level post model on binarized digits)")
     evaluate.add_argument("--data-dir", metavar="DIR")
     evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.add_argument("--verbose", action="store_true", help="on a failure, also print the Python traceback")
 
     data = sub.add_parser("data", help="download or verify MNIST and report what was found",
                           description="Locate MNIST (download it if missing), check it and print a report.")
@@ -209,21 +238,14 @@ def main(argv=None) -> int:
         from legacy_vae.graph.session import thread_env
 
         thread_env()
-    from legacy_vae.data import DataError
-    from legacy_vae.layout import OldLayoutError
+    from legacy_vae import failures
 
-    try:
-        return _run(args)
-    except (DataError, OldLayoutError) as error:
-        sys.stderr.write(f"legacy-vae {args.command}: {error}\n")
-        return 1
-    except ValueError as error:
-        # Config validation and other bad values: one line, usage-error status.
-        sys.stderr.write(f"legacy-vae {args.command}: error: {error}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write(f"legacy-vae {args.command}: interrupted\n")
-        return 130
+    # Schedulers and `timeout` stop a job with SIGTERM: save a checkpoint as on Ctrl-C.
+    with failures.sigterm_as_interrupt():
+        try:
+            return _run(args)
+        except (KeyboardInterrupt, Exception) as error:
+            return failures.report(error, f"legacy-vae {args.command}", verbose=getattr(args, "verbose", False))
 
 
 if __name__ == "__main__":

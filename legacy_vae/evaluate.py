@@ -19,18 +19,21 @@ evaluation.json (one per model folder; RUN_DIR gets a combined one with
 ``elbo``, ``iw_log_likelihood`` (mean L_k), their ``*_stderr``, ``gap``
 (L_k - ELBO), ``mean_log_weight`` (a k-sample ELBO estimate, far less noisy
 than the one-sample ``elbo``), ``effective_samples_mean`` ((sum w)^2 / sum
-w^2, out of k), plus ``model``, ``step``, ``split``, ``data`` (grey,
-binarized 0.5 or dynamic), ``images``, ``iw_samples``, ``seed`` and timing.
+w^2, out of k), plus ``model``, ``checkpoint`` (relative to the model folder),
+``step``, ``split``, ``data`` (grey, binarized 0.5 or dynamic), ``images``,
+``iw_samples``, ``seed`` and timing.
 """
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from legacy_vae import iw
+from legacy_vae.checkpoints import relative
 from legacy_vae.evaluate_runs import SPLITS, find_checkpoint, find_model_runs, load_config, load_images
 
 BATCH_IMAGES = 100
@@ -91,13 +94,14 @@ def evaluate_images(model, images, iw_samples: int, seed: int, progress=True, de
 
 
 def evaluate_run(run: Path, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None,
-                 progress=True, binarize=None) -> dict:
+                 progress=True, binarize=None, checkpoint=None) -> dict:
     """Evaluate one model run folder; returns the summary written to its evaluation.json.
 
-    ``binarize`` overrides the data setting the model was trained on (None: as trained).
+    ``binarize`` overrides the data setting the model was trained on (None: as trained);
+    ``checkpoint`` is the prefix to evaluate (None: the newest intact one in ``run``).
     """
     config = load_config(run)
-    checkpoint = find_checkpoint(run)
+    checkpoint = checkpoint or find_checkpoint(run)
     images, data_label = load_images(config, split, seed, data_dir, limit, binarize)
     began = time.perf_counter()
     model = open_model(config, checkpoint)
@@ -110,7 +114,8 @@ def evaluate_run(run: Path, iw_samples=5000, split="test", seed=0, limit=None, d
     seconds = time.perf_counter() - began
     elbo, log_px = values["elbo"], values["log_likelihood"]
     result = {
-        "model": config.model, "run_dir": str(run), "checkpoint": checkpoint, "step": step,
+        # Relative to the run folder, which may be moved.
+        "model": config.model, "checkpoint": relative(checkpoint, run), "step": step,
         "split": split, "data": data_label, "binarize": config.binarize if binarize is None else binarize,
         "trained_binarize": config.binarize, "images": len(images),
         "iw_samples": iw_samples, "seed": seed,
@@ -157,12 +162,13 @@ def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=No
     run_dir = Path(run_dir)
     runs = find_model_runs(run_dir)
     # Fail before hours of work if any model cannot be evaluated.
+    chosen = {}
     for run in runs:
         load_config(run)
-        find_checkpoint(run)
+        chosen[run] = find_checkpoint(run, say=lambda line, run=run: sys.stderr.write(f"{run}: {line}\n"))
     results = []
     for run in runs:
-        result = evaluate_run(run, iw_samples, split, seed, limit, data_dir, progress, binarize)
+        result = evaluate_run(run, iw_samples, split, seed, limit, data_dir, progress, binarize, chosen[run])
         _write_json(run / RESULT_NAME, result)
         results.append(result)
     if len(runs) > 1:

@@ -17,10 +17,11 @@ is a continuous Bernoulli-target score and is not comparable to them.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
+
+from legacy_vae import checkpoints
 
 SPLITS = ("test", "validation", "train")
 DATA_LABELS = {"none": "grey", "static": "binarized 0.5", "dynamic": "dynamic"}
@@ -51,32 +52,28 @@ def load_config(run: Path):
         raise ValueError(f"{run / 'config.json'} cannot be read as a legacy-vae config: {error}") from None
 
 
-def _step_of(path: Path) -> int:
-    match = re.search(r"-(\d+)$", path.name[: -len(".index")])
-    return int(match.group(1)) if match else -1
+def find_checkpoint(run: Path, say=None) -> str:
+    """The prefix of the newest checkpoint in ``run/checkpoints`` that reads whole.
 
-
-def find_checkpoint(run: Path) -> str:
-    """The prefix of the newest checkpoint in ``run/checkpoints``.
-
-    TensorFlow's ``checkpoint`` index file may hold absolute paths from where
-    the run was written, so when it points nowhere the newest ``*.index``
-    file in the folder is used instead.
+    Checkpoints are found by file name (legacy_vae.checkpoints), never by the
+    paths in TensorFlow's ``checkpoint`` state file, which folders written by
+    older versions hold as absolute paths from where the run was written.
+    ``say(line)`` gets a notice for each newer checkpoint skipped as broken
+    and for such a state file. Raises RunFolderError if no checkpoint is intact.
     """
     folder = Path(run) / "checkpoints"
     fix = ("train the model until it writes one (every --checkpoint-every steps and at the end), "
            f"or resume it with 'legacy-vae train --resume {run}'")
     if not folder.is_dir():
         raise ValueError(f"no checkpoint to evaluate: {folder} does not exist; {fix}")
-    import tensorflow as tf
-
-    latest = tf.train.latest_checkpoint(str(folder))
-    if latest is not None and Path(latest + ".index").is_file():
-        return latest
-    indexes = sorted(folder.glob("*.index"), key=lambda p: (_step_of(p), p.stat().st_mtime))
-    if not indexes:
+    choice = checkpoints.newest_intact(folder)
+    if choice.prefix is None:
         raise ValueError(f"no checkpoint to evaluate: {folder} holds no checkpoint files (*.index); {fix}")
-    return str(indexes[-1])[: -len(".index")]
+    if say is not None:
+        stale = checkpoints.stale_state(folder)
+        for line in choice.notices("evaluating") + ([stale] if stale else []):
+            say(line)
+    return choice.prefix
 
 
 def load_images(config, split: str, seed: int, data_dir=None, limit=None,

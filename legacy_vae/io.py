@@ -1,4 +1,9 @@
-"""Atomic file writes: a file appears whole under its final name or not at all."""
+"""Atomic file writes: a file appears whole under its final name or not at all.
+
+A write that fails in the operating system (a full disk, a file-size limit,
+no permission) raises :class:`legacy_vae.failures.WriteError`, an OSError
+whose one-line message names the file that could not be written.
+"""
 from __future__ import annotations
 
 import functools
@@ -6,6 +11,8 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from legacy_vae.failures import write_error
 
 
 @contextmanager
@@ -16,17 +23,22 @@ def atomic_path(path: str | Path):
     rename on one file system, never a copy that could be interrupted.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    # mkstemp makes the file private (0600); give it the mode a plain open() would.
-    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(fd)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
+    except OSError as error:
+        raise write_error(path, error) from error
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise write_error(path, error) from error
         raise
 
 

@@ -11,10 +11,12 @@ graph a learner is looking at.
 """
 from __future__ import annotations
 
+from legacy_vae.failures import RunError
+
 OLD_NAMES = ("encoder/loc/kernel", "encoder/hidden/weights", "encoder/mu_logvar/weights")
 
 
-class OldLayoutError(ValueError):
+class OldLayoutError(RunError):
     """A checkpoint written by legacy-vae 0.1, with its own variable names."""
 
 

@@ -63,7 +63,9 @@ def restore(path, config=None):
 
     path = Path(path)
     if path.is_dir():
-        prefix = tf.train.latest_checkpoint(str(path / "checkpoints"))
+        from legacy_vae.checkpoints import newest_intact
+
+        prefix = newest_intact(path / "checkpoints").prefix  # by file name: the folder may have moved
         if prefix is None:
             raise ValueError(f"{path / 'checkpoints'} has no checkpoint; train the model first")
         config = config or Config.load(path / "config.json")

@@ -19,6 +19,7 @@ import re
 import time
 from pathlib import Path
 
+from legacy_vae.failures import write_error
 from legacy_vae.io import atomic_write_text
 
 METRIC_KEYS = ("elbo", "reconstruction", "kl")
@@ -77,9 +78,16 @@ def metric_record(model: str, step: int, split: str, elbo: float, reconstruction
 
 
 def append_metric(path: str | Path, record: dict) -> None:
-    """Append one record as one line; open-append-close, so a crash loses at most this line."""
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, allow_nan=True) + "\n")
+    """Append one record as one line; open-append-close, so a crash loses at most this line.
+
+    A failed write (full disk, file-size limit) raises failures.WriteError naming the file;
+    the torn line it may leave is skipped by read_metrics and dropped on resume.
+    """
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, allow_nan=True) + "\n")
+    except OSError as error:
+        raise write_error(path, error) from error
 
 
 def read_metrics(path: str | Path, split: str | None = None) -> list[dict]:

@@ -7,14 +7,24 @@ The graph models train in threads (legacy_vae.graph.parallel), one
 ``MonitoredSession`` each (legacy_vae.graph.loop); ``--model cvae`` goes to
 legacy_vae.eager.train. At the end the run gets its results.json, the loss
 curves of every model and a table on the terminal.
+
+Both hold the run folder's lock (legacy_vae.locks) while they work, so a
+second command in the same folder stops at once. A model's checkpoint in
+results.json is relative to that model's folder (RUN/results.json of
+``--model both`` repeats each model's results as they are). A file that
+cannot be written (full disk, file-size limit) stops the run with
+failures.WriteError, whose message says how to resume.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
 
-from legacy_vae import layout, plots, runs
+from legacy_vae import layout, locks, plots, runs
 from legacy_vae.config import Config
+from legacy_vae.failures import WriteError
 
 
 def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> dict:
@@ -42,6 +52,31 @@ def _cvae(config, run_dir: Path, resume: bool, progress: bool) -> dict:
     return results
 
 
+def _relocatable(result: dict) -> dict:
+    """A model's results with its checkpoint relative to the model folder, also when an older
+    version wrote it as an absolute path (of wherever the run was first written)."""
+    path = result.get("checkpoint")
+    if path and os.path.isabs(path):
+        return dict(result, checkpoint=os.path.join("checkpoints", os.path.basename(path)))
+    return result
+
+
+@contextlib.contextmanager
+def _resume_hint(run_dir: Path):
+    # A failed write names the file; only here is the run folder known, to say how to go on.
+    try:
+        yield
+    except WriteError as error:
+        error.resume = run_dir
+        raise
+
+
+def _remove_if_empty(folders) -> None:
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only empty folders: this run wrote nothing there
+
+
 def run(configs, out=None, progress=True) -> dict:
     """Train ``configs`` (one per model) into a new run folder; return the results."""
     configs = list(configs)
@@ -52,20 +87,29 @@ def run(configs, out=None, progress=True) -> dict:
         raise ValueError("the cvae model trains alone; use --model cvae")
     label = "both" if sorted(models) == ["post", "slim"] else "-".join(models)
     run_dir = runs.check_new_run_dir(out if out is not None else runs.default_run_dir(label))
-    if models == ["cvae"]:
-        return _cvae(configs[0], run_dir, resume=False, progress=progress)
-    started = time.perf_counter()
     roots = {m: run_dir if len(models) == 1 else run_dir / m for m in models}
-    if {c.loop for c in configs} == {"classic"}:
-        from legacy_vae.models import classic
+    folders = [run_dir, *(root for root in roots.values() if root != run_dir)]
+    created = [folder for folder in folders if not folder.exists()]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with locks.hold(folders), _resume_hint(run_dir):
+            if models == ["cvae"]:
+                return _cvae(configs[0], run_dir, resume=False, progress=progress)
+            started = time.perf_counter()
+            if {c.loop for c in configs} == {"classic"}:
+                from legacy_vae.models import classic
 
-        # The seeds' loops, one model after the other, as they were run.
-        results = [classic.TRAIN[c.model](c, roots[c.model]) for c in configs]
-        return _finish(run_dir, results, roots, started)
-    from legacy_vae.graph import parallel
+                # The seeds' loops, one model after the other, as they were run.
+                results = [classic.TRAIN[c.model](c, roots[c.model]) for c in configs]
+                return _finish(run_dir, results, roots, started)
+            from legacy_vae.graph import parallel
 
-    results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
-    return _finish(run_dir, results, roots, started)
+            results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
+            return _finish(run_dir, results, roots, started)
+    except BaseException:
+        _remove_if_empty(reversed(created))
+        raise
 
 
 def resume(run_dir, steps=None, progress=True) -> dict:
@@ -86,23 +130,28 @@ def resume(run_dir, steps=None, progress=True) -> dict:
                          f"checkpoints to resume from; train it again, or use the default fast loop")
     if steps is not None:
         configs = {m: c.replace(steps=steps) for m, c in configs.items()}
-    if list(configs) == ["cvae"]:
-        return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
+    folders = [run_dir, *(root for root in roots.values() if root != run_dir)]
+    with locks.hold(folders), _resume_hint(run_dir):
+        if list(configs) == ["cvae"]:
+            return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
+        return _resume_graph(run_dir, roots, configs, progress)
 
-    import tensorflow as tf
+
+def _resume_graph(run_dir: Path, roots: dict, configs: dict, progress: bool) -> dict:
+    from legacy_vae.graph import saving
 
     todo, done = [], {}
     for model, config in configs.items():
         folder = runs.ModelFolder(roots[model])
-        latest = tf.train.latest_checkpoint(str(folder.checkpoints))
-        if latest:
-            layout.check(latest)
-        step = runs.checkpoint_step(latest) or 0
+        point = saving.restore_point(folder, resume=True)  # the newest usable checkpoint
+        if point["prefix"]:
+            layout.check(point["prefix"])
+        step = point["step"]
         if step > config.steps:
             raise ValueError(f"--resume {run_dir}: {model} is already at step {step}; "
                              f"--steps must be at least {step}")
         if step == config.steps and folder.results.exists():
-            done[model] = runs.read_json(folder.results)
+            done[model] = _relocatable(runs.read_json(folder.results))
         else:
             todo.append(config)
     if not todo:

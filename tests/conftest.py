@@ -18,3 +18,25 @@ def mnist_dir() -> Path:
         pytest.fail(f"MNIST folder {path} does not exist: put the four MNIST files there "
                     "or set LEGACY_VAE_DATA to a folder that has them.")
     return path
+
+
+@pytest.fixture(scope="session")
+def post_reference(tmp_path_factory, mnist_dir) -> Path:
+    """200 uninterrupted steps of post through the CLI: what every interrupted run must end with."""
+    from cli_runs import POST, run
+
+    cwd = tmp_path_factory.mktemp("reference")
+    done = run("train", *POST, "--steps", 200, "--data-dir", mnist_dir, "--out", "run", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return cwd / "run"
+
+
+@pytest.fixture(scope="session")
+def post_at_100(tmp_path_factory, mnist_dir) -> Path:
+    """The same run stopped after its first 100 steps (written with an absolute --out); tests copy it."""
+    from cli_runs import POST, run
+
+    cwd = tmp_path_factory.mktemp("at100")
+    done = run("train", *POST, "--steps", 100, "--data-dir", mnist_dir, "--out", cwd / "run", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return cwd / "run"

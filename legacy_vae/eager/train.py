@@ -20,6 +20,7 @@ as ``test_elbo_tutorial_batches`` and differs by a few hundredths of a nat.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -27,10 +28,11 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from legacy_vae import plots
+from legacy_vae import checkpoints, plots
 from legacy_vae.data import binarize_dynamic, binarize_static, read_data_sets
 from legacy_vae.eager import cvae, cvae_figures, rundir
 from legacy_vae.eager.order import BatchOrder
+from legacy_vae.failures import write_error
 
 # Independent stateless random streams derived from the run's seed.
 STREAM_EPS, STREAM_BINARIZE, STREAM_PRIOR, STREAM_SHOW, STREAM_TEST = 0, 1, 2, 4, 5
@@ -68,11 +70,19 @@ def train(config, run_dir, resume: bool = False, progress: bool = True, test_lim
     saved_step = tf.Variable(0, dtype=tf.int64, trainable=False)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=saved_step)
     manager = tf.train.CheckpointManager(checkpoint, run_dir / "checkpoints", max_to_keep=5)
-    rundir.prepare(config, run_dir, resume, manager.latest_checkpoint)
     start = 0
     if resume:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        # The newest checkpoint that reads whole, found by file name (see legacy_vae.checkpoints).
+        chosen = checkpoints.newest_intact(run_dir / "checkpoints")
+        rundir.prepare(config, run_dir, resume, chosen.prefix)
+        for line in chosen.notices("resuming from"):
+            sys.stderr.write(f"cvae: {line}\n")
+        checkpoints.remove_leftovers(run_dir / "checkpoints")
+        checkpoint.restore(chosen.prefix).assert_existing_objects_matched()
         start = int(saved_step.numpy())
+    else:
+        found = checkpoints.listing(run_dir / "checkpoints")
+        rundir.prepare(config, run_dir, resume, found[-1][1] if found else None)
     return _Run(config, run_dir, model, optimizer, checkpoint, manager, test_limit).loop(start, progress)
 
 
@@ -143,7 +153,10 @@ class _Run:
             raise FloatingPointError(f"cvae: the weights are not finite at step {step}; not saving a "
                                      f"checkpoint. The last good one is {self.manager.latest_checkpoint}.")
         self.checkpoint.step.assign(step)
-        return self.manager.save(checkpoint_number=step)
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as error:  # a full disk, a file-size limit
+            raise write_error(Path(self.manager.directory) / f"ckpt-{step}", error) from error
 
     def evaluate(self) -> dict:
         terms = cvae.evaluate(self.model, self.test_x, self.test_eps, evaluator=self.evaluator)
@@ -196,7 +209,7 @@ class _Run:
             "test_kl_closed_form": test["kl_closed_form"],
             "test_elbo_tutorial_batches": test["elbo_tutorial_batches"],
             "epoch_seconds": epoch_seconds, "train_seconds": float(sum(epoch_seconds)),
-            "checkpoint": self.manager.latest_checkpoint,
+            "checkpoint": checkpoints.relative(self.manager.latest_checkpoint, self.run_dir),
         }
         rundir.write_results(self.run_dir, results)
         return results

@@ -4,7 +4,9 @@ TF1's own hooks do much of the work (``CheckpointSaverHook``, and
 ``SummarySaverHook`` on the feed_dict path); the ones here do what those
 cannot, or cannot on runs of many steps. Order matters: ``MonitoredSession`` calls ``after_run`` in list order,
 so :class:`FiniteLossGuard` goes before the checkpoint saver and raises before
-the saver sees a step whose loss is NaN or infinite. A loss is computed from
+the saver sees a step whose loss is NaN or infinite, and the saver comes after
+the hooks that record metrics and figures, so a checkpoint exists only once
+everything up to its step is written. A loss is computed from
 the weights *before* the update, so a finite loss can still come with an
 update that made the weights non-finite; :class:`FiniteParametersCheck` runs
 just before every save and refuses to write such weights. Together they keep
@@ -24,17 +26,22 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from legacy_vae import runs
+from legacy_vae import checkpoints, runs
+from legacy_vae.failures import RunError
 
 v1 = tf.compat.v1
 
 
-class DivergedError(ValueError):
-    """The loss or the weights became NaN or infinite; the message says what to do."""
+class DivergedError(RunError, ValueError):
+    """The loss or the weights became NaN or infinite; the message says what to do.
+
+    A failure at run time (exit status 1); a ValueError too, for callers that caught it as one.
+    """
 
 
 def diverged_message(model, what, step, checkpoint_dir, learning_rate) -> str:
-    last = tf.train.latest_checkpoint(str(checkpoint_dir))
+    found = checkpoints.listing(checkpoint_dir)
+    last = found[-1][1] if found else None
     return (f"{model}: {what} at step {step}; the last good checkpoint is {last}; "
             f"lower --learning-rate (it is {learning_rate:g}) and train again")
 
@@ -150,17 +157,21 @@ class LoopStateListener(v1.train.CheckpointSaverListener):
 
     That is the train seconds so far and, on the feed_dict path, the
     DataSet's batch order (the tf.data path needs none: its order is a
-    function of the seed and the step). Files of checkpoints the Saver has
-    deleted are deleted too.
+    function of the seed and the step). It is written before the checkpoint,
+    so a checkpoint on disk always has its state (a process killed in
+    between leaves a state file without a checkpoint, which resume ignores).
+    Files of checkpoints the Saver has deleted are deleted after the save.
     """
 
     def __init__(self, folder: runs.ModelFolder, saver, seconds, dataset=None):
         self.folder, self.saver, self.seconds, self.dataset = folder, saver, seconds, dataset
 
-    def after_save(self, session, global_step_value):
+    def before_save(self, session, global_step_value):
         state = {"step": int(global_step_value), "train_seconds": self.seconds(),
                  "dataset": None if self.dataset is None else self.dataset.get_state()}
         runs.write_json(self.folder.state_file(global_step_value), state)
+
+    def after_save(self, session, global_step_value):
         kept = {runs.checkpoint_step(p) for p in self.saver.last_checkpoints}
         for path in self.folder.checkpoints.glob("state-*.json"):
             if runs.checkpoint_step(path.stem) not in kept:

@@ -1,8 +1,10 @@
 """One graph model's training loop: a ``MonitoredSession`` and its hooks.
 
 TF1's machinery does the bookkeeping: ``ChiefSessionCreator`` initializes
-(or restores the latest checkpoint of) the variables, ``CheckpointSaverHook``
-saves every ``checkpoint_every`` steps and at the end, ``SummarySaverHook``
+the variables (or restores the checkpoint that legacy_vae.graph.saving
+chose: the newest one that reads whole, found by file name), ``CheckpointSaverHook``
+saves every ``checkpoint_every`` steps and at the end (relative paths in the
+state file, so the run folder can be moved), ``SummarySaverHook``
 (feed_dict path) writes the train ELBO/reconstruction/KL scalars every
 ``log_every`` steps. Our hooks (legacy_vae.graph.hooks) stop at
 ``config.steps``, guard against NaN, start the tf.data iterator at the
@@ -34,13 +36,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 
 import tensorflow as tf
 
-from legacy_vae import plots, runs
-from legacy_vae.graph import feeding, hooks
+from legacy_vae import checkpoints, plots, runs
+from legacy_vae.graph import feeding, hooks, saving
+from legacy_vae.graph.events import EventsWriter
 from legacy_vae.graph.fast import STEPS_PER_RUN, build
 from legacy_vae.graph.monitor import Monitor
 from legacy_vae.graph.session import session_config
@@ -55,17 +57,6 @@ def run_length(step: int, last_step: int, intervals) -> int:
     next multiple of any of ``intervals`` or at ``last_step``, whichever comes first."""
     ends = [last_step] + [(step // every + 1) * every for every in intervals if every > 0]
     return max(1, min([STEPS_PER_RUN] + [end - step for end in ends if end > step]))
-
-
-def _restore_point(folder: runs.ModelFolder, resume: bool) -> dict:
-    """Checkpoint step and loop state to continue from (a fresh start if none)."""
-    fresh = {"step": 0, "train_seconds": 0.0, "dataset": None}
-    state = tf.train.get_checkpoint_state(str(folder.checkpoints)) if resume else None
-    if state is None or not state.model_checkpoint_path:
-        return fresh
-    step = runs.checkpoint_step(state.model_checkpoint_path)
-    sidecar = folder.state_file(step)
-    return runs.read_json(sidecar) if sidecar.exists() else dict(fresh, step=step)
 
 
 class _DropSaverDeprecations(logging.Filter):
@@ -122,12 +113,14 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
     (e.g. a benchmark's timer).
     """
     folder = runs.ModelFolder(root)
-    if not resume and tf.train.latest_checkpoint(str(folder.checkpoints)):
+    if not resume and checkpoints.listing(folder.checkpoints):
         # ChiefSessionCreator would silently continue from it.
         raise ValueError(f"{root} already holds checkpoints; resume it or choose a new folder")
     folder.create()
     config.save(folder.config)
-    point = _restore_point(folder, resume)
+    point = saving.restore_point(folder, resume)
+    if resume:
+        saving.prepare_resume(folder, point, config.model)
     records = runs.truncate_metrics(folder.metrics, point["step"]) if resume else []
     handles = build(config)
     fast = handles.input is not None
@@ -143,10 +136,12 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
         bar = tqdm(total=config.steps, initial=min(point["step"], config.steps), position=position,
                    desc=config.model, leave=True, dynamic_ncols=True, unit="step")
     with handles.graph.as_default():
-        writer = v1.summary.FileWriter(str(folder.events))
+        writer = EventsWriter(str(folder.events))
     try:
         with handles.graph.as_default():
-            saver = v1.train.Saver(max_to_keep=5)
+            saver = saving.Saver(max_to_keep=5)
+            with _quiet_saver():
+                saver.recover_last_checkpoints(point["kept"])  # the older ones still rotate out
             log_every = min(LOG_EVERY, config.visualize_every)
             # On the fast path the summary comes from the loop's outputs: handles.elbo
             # would pull an extra batch from the iterator in the same run.
@@ -169,16 +164,18 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                 hooks.FiniteLossGuard(handles, folder.checkpoints),
                 *([hooks.InputInitHook(handles, data.train_images, data.train_start)] if fast else []),
                 stopper,
-                hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners,
-                                          steps_per_run=STEPS_PER_RUN if chunked else 1),
                 (hooks.LoopSummaryHook(handles, writer, log_every, train_summary) if chunked else
                  v1.train.SummarySaverHook(save_steps=log_every, summary_writer=writer, summary_op=train_summary)),
                 hooks.TrainMetricsHook(handles, monitor, log_every, bar),
                 validation,
+                # After the hooks that write metrics and figures (see legacy_vae.graph.hooks).
+                hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners,
+                                          steps_per_run=STEPS_PER_RUN if chunked else 1),
                 *extra_hooks,
             ]
             scaffold = v1.train.Scaffold(init_op=handles.init_op, saver=saver, summary_op=train_summary)
-            creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_dir=str(folder.checkpoints),
+            # The chosen checkpoint, by path: checkpoint_dir would trust the state file's paths.
+            creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_filename_with_path=point["prefix"],
                                                    config=session_config(*threads))
             x = feeding.image_input(handles)
             with _quiet_saver(), v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
@@ -201,7 +198,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
         if bar is not None:
             bar.close()
 
-    checkpoint = tf.train.latest_checkpoint(str(folder.checkpoints))
+    checkpoint = saver.last_checkpoints[-1] if saver.last_checkpoints else None
     if interrupted:
         return {"model": config.model, "interrupted": True, "step": validation.step, "checkpoint": checkpoint}
     train_seconds = clock.seconds()
@@ -210,8 +207,8 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                "validation_elbo": (monitor.last_validation or {}).get("elbo"),
                "train_seconds": train_seconds,
                "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,
-               # Absolute: usable from any working directory (e.g. a notebook's saver.restore).
-               "checkpoint": os.path.abspath(checkpoint)}
+               # Relative to the run folder, which may be moved.
+               "checkpoint": checkpoint and checkpoints.relative(checkpoint, folder.root)}
     runs.write_json(folder.results, results)
     plots.save(loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
     return results

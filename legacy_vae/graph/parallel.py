@@ -6,7 +6,9 @@ Each graph model trains in its own thread with its own ``tf.Graph`` and
 waits: Ctrl-C lands there, sets a stop event that every loop checks before
 its next step, and each model leaves its session cleanly, which saves a
 checkpoint at the step it reached. Then KeyboardInterrupt goes on up (the
-CLI exits with status 130) after a hint on how to resume.
+CLI exits with status 130) after a hint on how to resume. SIGTERM does the
+same (the CLI turns it into failures.Terminated, a KeyboardInterrupt, and
+exits with status 143).
 
 Threads per session: one intra-op thread, and as many inter-op threads as
 the cores give each model (two for a model alone on 2 cores, one each side
@@ -125,11 +127,11 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
     workers = [threading.Thread(target=work, args=(i, c), name=f"train-{c.model}") for i, c in enumerate(configs)]
     for worker in workers:
         worker.start()
-    interrupted = False
+    interrupted = None
     try:
         _wait(workers)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as caught:  # Ctrl-C, or SIGTERM as failures.Terminated
+        interrupted = caught
         stop.set()
         _wait(workers)
 
@@ -138,10 +140,10 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
     for outcome in stopped:
         sys.stderr.write(f"{outcome['model']}: stopped at step {outcome['step']}; "
                          f"checkpoint saved: {outcome['checkpoint']}\n")
-    if stopped or interrupted:
+    if stopped or interrupted is not None:
         sys.stderr.write(f"resume with: legacy-vae train --resume {run_dir}\n")
     if errors:
         raise errors[0]
-    if interrupted:
-        raise KeyboardInterrupt
+    if interrupted is not None:
+        raise interrupted
     return [outcomes[c.model] for c in configs]
