@@ -6,10 +6,9 @@
     legacy-vae bench     throughput|quality [...]
     legacy-vae notebooks --html DIR [--steps N] [--only NAME ...]
 
-A bad option or value exits with status 2 and one line saying what is wrong;
-a failure at run time with status 1 and one line (``--verbose`` adds the
-traceback); Ctrl-C with 130 and SIGTERM with 143, each after saving a
-checkpoint (see legacy_vae.failures).
+A bad option or value exits with status 2 and one line; a failure at run time
+with 1 and one line (``--verbose`` adds the traceback); Ctrl-C with 130 and
+SIGTERM with 143, each after saving a checkpoint (legacy_vae.failures).
 """
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ MODEL_CHOICES = ("both", "post", "slim", "cvae")
 
 
 class _Formatter(argparse.HelpFormatter):
-    """argparse's formatter, but the exit-status table in the epilog keeps its lines."""
+    """Keeps the lines of the exit-status table in the epilog."""
 
     def _fill_text(self, text, width, indent):
         if text.startswith("exit status:"):
@@ -172,15 +171,14 @@ def _train_configs(args):
         "checkpoint_every": args.checkpoint_every, "seed": args.seed, "data_dir": args.data_dir,
         "towers": args.towers,
     }.items() if value is not None}
-    if args.towers is not None and "cvae" in names:
-        raise ValueError("--towers applies to the graph models (post, slim), not to cvae")
+    if args.towers is not None and (args.feed_dict or args.loop == "classic" or "cvae" in names):
+        raise ValueError("--towers splits the batches of the fast tf.data loop of post and slim; it does not "
+                         "apply with --feed-dict, --loop classic or --model cvae (drop one of them)")
+    if args.feed_dict and args.loop == "classic":
+        raise ValueError("--feed-dict is an option of the fast loop; the classic loop always feeds its batches")
     if args.feed_dict:
         overrides["fast_input"] = False
-    if args.loop == "classic":
-        if args.feed_dict or args.towers is not None:
-            raise ValueError("--feed-dict and --towers are options of the fast loop; the classic loop "
-                             "always feeds whole batches (drop them, or drop --loop classic)")
-        overrides["loop"] = "classic"
+    overrides["loop"] = args.loop
     return [defaults(name).replace(**overrides) for name in names]
 
 
@@ -235,7 +233,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.command in ("train", "evaluate", "bench"):
         # Thread pools of each session's own must be asked for before TensorFlow starts.
-        from legacy_vae.graph.session import thread_env
+        from legacy_vae.engine.threads import thread_env
 
         thread_env()
     from legacy_vae import failures

@@ -44,7 +44,7 @@ class Config:
     # Feed batches through a tf.data iterator (fast) instead of feed_dict.
     fast_input: bool = True
     # The fast path's multi-step loop splits each batch into this many equal
-    # slices computed in parallel (legacy_vae.graph.fast): the same loss
+    # slices computed in parallel (legacy_vae.engine.fast): the same loss
     # and gradient, summed in another order, so it is part of the run's record.
     towers: int = 2
     # "classic": the seeds' own feed_dict loop (legacy_vae.models.classic);

@@ -28,8 +28,8 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_vae import layout
-from legacy_vae.eager.twins import twin_for
-from legacy_vae.graph.fast import model_builder
+from legacy_vae.models.twins import twin_for
+from legacy_vae.models import builder
 
 v1 = tf.compat.v1
 TERMS = ("reconstruction", "kl", "elbo")
@@ -38,7 +38,7 @@ _GRADIENTS = weakref.WeakKeyDictionary()  # graph -> (variables, gradient tensor
 
 def build_graph_model(config):
     """The graph model of ``config`` (``post`` or ``slim``), in its own new graph."""
-    return model_builder(config.model)(config)
+    return builder(config.model)(config)
 
 
 def start(config):

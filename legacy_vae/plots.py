@@ -163,6 +163,36 @@ def curves(series: dict, ylabel: str = "ELBO (nats per image)", title: str | Non
     return fig
 
 
+def loss_curves(metrics_by_model: dict) -> Figure:
+    """Validation ELBO and train ELBO (= -train loss, the mean over each record's window) per model,
+    from each model's metrics.jsonl records."""
+    from legacy_vae import runs
+
+    lines = {}
+    for model, records in metrics_by_model.items():
+        lines[f"{model} validation"] = runs.series(records, "validation")
+        lines[f"{model} train (-loss)"] = runs.series(records, "train")
+    return curves(lines, ylabel="ELBO (nats per image)", title="training curves")
+
+
+def side_by_side(shown: dict, step: int) -> Figure:
+    """The same validation digits and every model's reconstructions of them.
+
+    ``shown`` maps a model to its (inputs, reconstructions); a model whose
+    inputs differ from the first model's (e.g. the binarized digits the Slim
+    model sees) gets its own input row.
+    """
+    models = list(shown)
+    first = shown[models[0]][0]
+    rows = {}
+    for name in models:
+        inputs, recons = shown[name]
+        if not (inputs.shape == first.shape and (inputs == first).all()):
+            rows[f"{name} input"] = inputs
+        rows[name] = recons
+    return reconstructions(first, rows, title=f"the same validation digits, step {step}")
+
+
 def to_png_bytes(fig: Figure, dpi: int = 100) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from legacy_vae.failures import write_error
 from legacy_vae.io import atomic_write_text
+from legacy_vae.tables import table
 
 METRIC_KEYS = ("elbo", "reconstruction", "kl")
 SPLITS = ("train", "validation", "test")
@@ -141,18 +142,14 @@ def checkpoint_step(prefix: str | None) -> int | None:
 def format_table(results: list[dict]) -> str:
     """The final table: one row per model."""
     header = ("model", "steps", "test ELBO", "reconstruction", "KL", "train s", "steps/s")
-    rows = [header]
+    rows = []
     for r in results:
         seconds = r.get("train_seconds") or float("nan")
         rate = r.get("steps_per_second", r["steps"] / seconds if seconds else float("nan"))
         rows.append((r["model"], str(r["steps"]), _num(r.get("test_elbo")),
                      _num(r.get("test_reconstruction")), _num(r.get("test_kl")),
                      _num(seconds, 1), _num(rate, 1)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table(header, rows)
 
 
 def _num(value, digits: int = 2) -> str:

@@ -3,8 +3,8 @@
     run(configs, out=None, progress=True) -> dict     a new run folder (config.loop: classic or fast)
     resume(run_dir, steps=None, progress=True) -> dict continue from the last checkpoints
 
-The graph models train in threads (legacy_vae.graph.parallel), one
-``MonitoredSession`` each (legacy_vae.graph.loop); ``--model cvae`` goes to
+The graph models train in threads (legacy_vae.engine.parallel), one
+``MonitoredSession`` each (legacy_vae.engine.loop); ``--model cvae`` goes to
 legacy_vae.eager.train. At the end the run gets its results.json, the loss
 curves of every model and a table on the terminal.
 
@@ -29,11 +29,9 @@ from legacy_vae.failures import WriteError
 
 def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> dict:
     if len(roots) > 1:
-        from legacy_vae.graph.loop import loss_curves
-
         metrics = {m: runs.read_metrics(runs.ModelFolder(root).metrics) for m, root in roots.items()}
         if any(metrics.values()):  # the classic loop keeps no metrics
-            plots.save(loss_curves(metrics), run_dir / "figures" / "loss_curves.png")
+            plots.save(plots.loss_curves(metrics), run_dir / "figures" / "loss_curves.png")
         summary = {"models": {r["model"]: r for r in results}, "wall_seconds": time.perf_counter() - started}
         runs.write_json(run_dir / "results.json", summary)
     else:
@@ -103,7 +101,7 @@ def run(configs, out=None, progress=True) -> dict:
                 # The seeds' loops, one model after the other, as they were run.
                 results = [classic.TRAIN[c.model](c, roots[c.model]) for c in configs]
                 return _finish(run_dir, results, roots, started)
-            from legacy_vae.graph import parallel
+            from legacy_vae.engine import parallel
 
             results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
             return _finish(run_dir, results, roots, started)
@@ -138,7 +136,7 @@ def resume(run_dir, steps=None, progress=True) -> dict:
 
 
 def _resume_graph(run_dir: Path, roots: dict, configs: dict, progress: bool) -> dict:
-    from legacy_vae.graph import saving
+    from legacy_vae.engine import saving
 
     todo, done = [], {}
     for model, config in configs.items():
@@ -158,7 +156,7 @@ def _resume_graph(run_dir: Path, roots: dict, configs: dict, progress: bool) -> 
         raise ValueError(f"--resume {run_dir}: every model already finished its steps "
                          f"({', '.join(f'{m} {c.steps}' for m, c in configs.items())}); "
                          f"pass a larger --steps to train further")
-    from legacy_vae.graph import parallel
+    from legacy_vae.engine import parallel
 
     started = time.perf_counter()
     trained = {r["model"]: r for r in parallel.train_models(todo, run_dir, roots, resume=True, progress=progress)}

@@ -6,6 +6,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# One intra-op thread for every kernel the tests run (read when TensorFlow starts;
+# subprocesses inherit it). With two, Eigen may split one matmul's sum differently
+# from run to run under load (seen: the classic and fast loops 3e-4 apart after
+# 600 post steps, once in several runs), and the bit-identical tests would flake.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:

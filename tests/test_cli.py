@@ -62,7 +62,8 @@ def test_data_without_files_or_network_says_where_to_put_them(tmp_path):
 
 @pytest.mark.parametrize("argv,expected", [
     (["train", "--towers", "3"], "batch_size (100) must be a multiple of towers (3)"),
-    (["train", "--model", "cvae", "--towers", "2"], "--towers applies to the graph models (post, slim)"),
+    (["train", "--model", "cvae", "--towers", "2"], "--towers splits the batches of the fast tf.data loop"),
+    (["train", "--feed-dict", "--towers", "2"], "it does not apply with --feed-dict"),
 ])
 def test_bad_towers_exit_2_naming_the_fix(argv, expected, capsys, monkeypatch):
     monkeypatch.setenv("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")  # cli.main sets it; keep it to this test

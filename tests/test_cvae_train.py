@@ -17,7 +17,7 @@ from PIL import Image
 
 from legacy_vae.config import defaults
 from legacy_vae.eager import train as cvae_train
-from legacy_vae.eager.cvae import CVAE
+from legacy_vae.models.cvae import CVAE
 
 TEST_LIMIT = 500
 

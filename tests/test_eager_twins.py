@@ -13,7 +13,7 @@ import pytest
 from legacy_vae import parity
 from legacy_vae.config import defaults
 from legacy_vae.data import binarize_static, read_data_sets
-from legacy_vae.eager.twins import PostTwin, SlimTwin, make_train_step, twin_for
+from legacy_vae.models.twins import PostTwin, SlimTwin, make_train_step, twin_for
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,9 @@ def test_twin_variables_are_named_and_shaped_like_the_graph_models(model):
 
 
 @pytest.mark.parametrize("model", ["post", "slim"])
-def test_load_from_session_copies_every_weight(model):
+def test_a_twin_from_a_session_holds_every_weight(model):
     handles, session = parity.start(defaults(model))
-    twin = twin_for(defaults(model))
-    twin.load_from_session(session)
+    twin = parity.twin_from_session(handles, session)
     graph = parity.graph_weights(session)
     session.close()
     for name, value in twin.weights().items():

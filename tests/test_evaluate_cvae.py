@@ -7,9 +7,9 @@ import tensorflow as tf
 
 from legacy_vae import cli, evaluate
 from legacy_vae.config import defaults
-from legacy_vae.eager import cvae
-from legacy_vae.evaluate_eager import EagerModel
-from legacy_vae.evaluate_runs import find_checkpoint, load_images
+from legacy_vae.models import cvae
+from legacy_vae.evaluate.eager import EagerModel
+from legacy_vae.evaluate.inputs import find_checkpoint, load_images
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import tensorflow as tf
 
 from legacy_vae.config import defaults
 from legacy_vae.data import binarize_static, read_data_sets
-from legacy_vae.evaluate_graph import GraphModel
-from legacy_vae.evaluate_runs import find_checkpoint
+from legacy_vae.evaluate.graph import GraphModel
+from legacy_vae.evaluate.inputs import find_checkpoint
 from legacy_vae.models import post, slim_vae
 
 v1 = tf.compat.v1

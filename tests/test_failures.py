@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from legacy_vae import checkpoints, cli, failures, locks
-from legacy_vae.graph import hooks
+from legacy_vae.engine import hooks
 
 v1 = tf.compat.v1
 
@@ -72,7 +72,7 @@ def test_writes_past_a_file_size_limit_name_the_file(tmp_path):
         import tensorflow as tf
         from legacy_vae import plots, runs
         from legacy_vae.failures import WriteError
-        from legacy_vae.graph.events import EventsWriter
+        from legacy_vae.engine.events import EventsWriter
         record = runs.metric_record("post", 1, "train", -1.0, 1.0, 0.0)
         with tf.Graph().as_default():
             writer = EventsWriter("events")

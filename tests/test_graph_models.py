@@ -63,7 +63,7 @@ def test_a_second_decoder_call_adds_no_variables():
 
 
 def test_stable_node_names_for_learners():
-    from legacy_vae.graph import fast
+    from legacy_vae.engine import fast
 
     named = {"post": ("encoder/loc", "encoder/scale", "decoder/logits"),
              "slim": ("encoder/mu", "encoder/logvar", "decoder/logits")}

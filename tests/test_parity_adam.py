@@ -39,7 +39,7 @@ import tensorflow as tf
 from legacy_vae import parity
 from legacy_vae.config import defaults
 from legacy_vae.data import read_data_sets
-from legacy_vae.eager.twins import PostTwin, make_train_step
+from legacy_vae.models.twins import PostTwin, make_train_step
 
 B1, B2 = 0.9, 0.999
 

@@ -12,8 +12,8 @@ import tensorflow as tf
 
 from legacy_vae import parity
 from legacy_vae.config import defaults
-from legacy_vae.eager.cvae import CVAE, compute_loss
-from legacy_vae.eager.twins import SlimTwin, make_train_step
+from legacy_vae.models.cvae import CVAE, compute_loss
+from legacy_vae.models.twins import SlimTwin, make_train_step
 
 
 def test_graph_and_eager_interleave_without_a_global_switch():
@@ -43,7 +43,7 @@ def test_graph_and_eager_interleave_without_a_global_switch():
 
     # Keras 3 eager code last, and nothing leaked into the global default graph.
     model = CVAE(2, seed=0)
-    value = compute_loss(model, tf.constant(images.reshape(8, 28, 28, 1)), tf.zeros([8, 2]))
+    value = compute_loss(model, tf.constant(images.reshape(8, 28, 28, 1)), tf.zeros([8, 2]))[0]
     assert np.isfinite(value.numpy())
     assert tf.executing_eagerly()
     assert tf.compat.v1.get_default_graph() is default_graph

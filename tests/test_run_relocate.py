@@ -123,7 +123,7 @@ def test_no_intact_checkpoint_is_a_run_time_failure(post_at_100, tmp_path, capsy
 def test_a_checkpoint_without_readable_loop_state_is_skipped(post_at_100, tmp_path):
     """What a process killed between a state-<step>.json and its checkpoint (in an older
     version, which wrote the state after the checkpoint) or a damaged disk can leave."""
-    from legacy_vae.graph import saving
+    from legacy_vae.engine import saving
 
     folder = runs.ModelFolder(copy_run(post_at_100, tmp_path / "run"))
     folder.state_file(100).unlink()

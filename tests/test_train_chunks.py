@@ -13,10 +13,10 @@ import tensorflow as tf
 from legacy_vae import runs
 from legacy_vae.config import defaults
 from legacy_vae.data import read_data_sets
-from legacy_vae.graph import feeding, hooks
-from legacy_vae.graph.fast import build
-from legacy_vae.graph.loop import run_length, train_model
-from legacy_vae.graph.session import session_config
+from legacy_vae.engine import hooks, model_data
+from legacy_vae.engine.fast import build
+from legacy_vae.engine.loop import run_length, train_model
+from legacy_vae.engine.threads import session_config
 
 v1 = tf.compat.v1
 
@@ -133,7 +133,7 @@ def test_the_loop_stops_at_the_exact_first_non_finite_step():
 def test_the_guard_names_the_exact_step_of_a_long_run(tmp_path, mnist_dir):
     config = defaults("slim").replace(learning_rate=1e6, steps=200, visualize_every=200,
                                       checkpoint_every=200, data_dir=str(mnist_dir), towers=1)
-    data = feeding.prepare_data(config, read_data_sets(mnist_dir, seed=config.seed))
+    data = model_data.prepare_data(config, read_data_sets(mnist_dir, seed=config.seed))
     _, losses = single_steps(config, data.train_images, 200)
     bad = next(i for i, loss in enumerate(losses) if not np.isfinite(loss)) + 1
     with pytest.raises(hooks.DivergedError, match=f"slim: loss is .* at step {bad}; "):
@@ -153,7 +153,7 @@ def test_records_and_checkpoints_land_on_odd_steps(tmp_path, mnist_dir):
     """visualize/checkpoint every 35/45 steps: the same steps, and the same weights, as one step per run."""
     config = defaults("post").replace(steps=130, visualize_every=35, checkpoint_every=45, data_dir=str(mnist_dir),
                                       towers=1)
-    data = feeding.prepare_data(config, read_data_sets(mnist_dir, seed=config.seed))
+    data = model_data.prepare_data(config, read_data_sets(mnist_dir, seed=config.seed))
     folder = runs.ModelFolder(tmp_path / "post")
     train_model(config, folder.root, data, progress=False)
 

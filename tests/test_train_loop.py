@@ -13,9 +13,9 @@ from PIL import Image
 from legacy_vae import runs, train
 from legacy_vae.config import Config, defaults
 from legacy_vae.data import read_data_sets
-from legacy_vae.graph import feeding, hooks
+from legacy_vae.engine import checkpointing, hooks, model_data
 from legacy_vae.models import post
-from legacy_vae.graph.fast import build
+from legacy_vae.engine.fast import build
 
 v1 = tf.compat.v1
 STEPS, EVERY = 300, 100
@@ -162,7 +162,7 @@ def test_the_input_pipeline_runs_without_autotuning():
 
 def test_fast_and_feed_paths_compute_the_same_loss(mnist_dir):
     config = defaults("post").replace(steps=10)
-    data = feeding.prepare_data(config, read_data_sets(mnist_dir, seed=0))
+    data = model_data.prepare_data(config, read_data_sets(mnist_dir, seed=0))
     losses = {}
     for fast in (True, False):
         handles = build(config.replace(fast_input=fast))
@@ -201,7 +201,7 @@ def test_nan_guard_stops_and_keeps_the_last_checkpoint_good(tmp_path, mnist_dir)
 
 def test_non_finite_weights_are_never_saved(tmp_path):
     handles = post.build(defaults("post"))
-    check = hooks.FiniteParametersCheck(handles, tmp_path)
+    check = checkpointing.FiniteParametersCheck(handles, tmp_path)
     kernel = [v for v in handles.graph.get_collection("trainable_variables") if "kernel" in v.name][0]
     with v1.Session(graph=handles.graph) as session:
         session.run(handles.init_op)

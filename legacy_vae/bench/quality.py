@@ -17,13 +17,12 @@ binarized digits. ``--quick`` shortens training and evaluation to minutes.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from legacy_vae import evaluate, runs, train
 from legacy_vae.config import defaults
-from legacy_vae.io import atomic_write_text
+from legacy_vae.tables import table
 
 ANCHORS = {
     "cvae": ("TF tutorial CVAE, latent 2, epoch 10: test ELBO", -157.02, "elbo", "binarized 0.5"),
@@ -81,18 +80,18 @@ def run(quick=False, iw_samples=None, out=None, data_dir=None, progress=True) ->
 
 
 def format_table(report: dict) -> str:
-    header = (f"{'model':<5} {'trained on':<10} {'evaluated on':<31} {'steps':>6} {'train s':>7} "
-              f"{'test ELBO':>9} {'ELBO':>8} {'IW log p(x)':>11} {'k':>5} {'images':>6}  anchor (its data)")
-    lines = [header, "-" * len(header)]
     names = {"none": "grey", "static": "binarized", "dynamic": "dynamic"}
     names_long = {"none": "grey", "static": "binarized 0.5", "dynamic": "dynamic"}
+    rows = []
     for r in report["rows"]:
         anchor = "" if r["anchor"] is None else f"{r['anchor']['value']:.2f} {r['anchor']['what']} ({r['anchor']['data']})"
         seconds = "" if r["train_seconds"] is None else f"{r['train_seconds']:.0f}"
         test_elbo = "" if r["evaluated_on"] != names_long[r["trained_on"]] else f"{r['test_elbo']:.2f}"
-        lines.append(f"{r['model']:<5} {names[r['trained_on']]:<10} {r['evaluated_on']:<31} {r['steps']:>6} "
-                     f"{seconds:>7} {test_elbo:>9} {r['eval_elbo']:>8.2f} {r['iw_log_likelihood']:>11.2f} "
-                     f"{r['iw_samples']:>5} {r['images']:>6}  {anchor}")
+        rows.append((r["model"], names[r["trained_on"]], r["evaluated_on"], r["steps"], seconds, test_elbo,
+                     f"{r['eval_elbo']:.2f}", f"{r['iw_log_likelihood']:.2f}", r["iw_samples"], r["images"], anchor))
+    header = ("model", "trained on", "evaluated on", "steps", "train s", "test ELBO", "ELBO", "IW log p(x)", "k",
+              "images", "anchor (its data)")
+    lines = [table(header, rows, left=3)]
     lines.append(f"\npost + slim trained side by side in {report['both_mlp_wall_seconds']:.0f} s wall time "
                  f"({'quick' if report['quick'] else 'faithful'} step counts).\n"
                  f"test ELBO: at the end of training, all 10,000 test images, as trained; ELBO and IW log p(x): "
@@ -104,6 +103,6 @@ def main(quick=False, iw_samples=None, out=None, data_dir=None, json_path=None) 
     report = run(quick, iw_samples, out, data_dir)
     print(format_table(report))
     if json_path:
-        atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
+        runs.write_json(json_path, report)
         print(f"wrote {json_path}")
     return report

@@ -16,10 +16,11 @@ import statistics
 import subprocess
 import sys
 
+from legacy_vae import runs
 from legacy_vae.bench import flops, machine
 from legacy_vae.bench.variants import VARIANTS
 from legacy_vae.config import defaults
-from legacy_vae.io import atomic_write_text
+from legacy_vae.tables import table
 
 # Eager runs op by op at tens of steps per second: time fewer of its steps.
 EAGER_STEP_FRACTION = 0.1
@@ -64,12 +65,11 @@ def format_table(report: dict) -> str:
         rows = [r for r in report["results"] if r["model"] == model]
         lines.append(f"{model}: {rows[0]['flops_per_step']:,} matmul FLOPs per step (batch 100)")
     lines.append("")
-    header = f"{'model':<6} {'variant':<13} {'steps/s':>9} {'min-max':>15} {'GFLOP/s':>8} {'of peak':>8}"
-    lines += [header, "-" * len(header)]
-    for r in report["results"]:
-        spread = f"{r['steps_per_sec_min']:.0f}-{r['steps_per_sec_max']:.0f}"
-        lines.append(f"{r['model']:<6} {r['variant']:<13} {r['steps_per_sec']:>9.1f} {spread:>15} "
-                     f"{r['steps_per_sec'] * r['flops_per_step'] / 1e9:>8.1f} {r['peak_fraction']:>8.1%}")
+    rows = [(r["model"], r["variant"], f"{r['steps_per_sec']:.1f}",
+             f"{r['steps_per_sec_min']:.0f}-{r['steps_per_sec_max']:.0f}",
+             f"{r['steps_per_sec'] * r['flops_per_step'] / 1e9:.1f}", f"{r['peak_fraction']:.1%}")
+            for r in report["results"]]
+    lines.append(table(("model", "variant", "steps/s", "min-max", "GFLOP/s", "of peak"), rows, left=2))
     return "\n".join(lines)
 
 
@@ -77,6 +77,6 @@ def main(repeats=5, steps=1000, models=("post", "slim"), json_path=None) -> dict
     report = run(repeats, steps, models, progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(report))
     if json_path:
-        atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
+        runs.write_json(json_path, report)
         print(f"wrote {json_path}")
     return report

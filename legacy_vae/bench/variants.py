@@ -26,15 +26,18 @@ def _round_up(value: int, multiple: int) -> int:
     return max(multiple, -(-value // multiple) * multiple)
 
 
-def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
-    """Steps per second of ``legacy_vae.graph.loop.train_model``, block by block."""
+def time_graph(config, steps: int, repeats: int, warmup: int, pools=None) -> list[float]:
+    """Steps per second of ``legacy_vae.engine.loop.train_model``, block by block.
+
+    ``pools``: (intra-op, inter-op) threads, default the loop's own choice for one model.
+    """
     import tempfile
 
     import tensorflow as tf
 
     from legacy_vae.data import read_data_sets
-    from legacy_vae.graph import feeding, parallel
-    from legacy_vae.graph.loop import train_model
+    from legacy_vae.engine import model_data, threads
+    from legacy_vae.engine.loop import train_model
 
     # The loop ends its runs on multiples of its log interval (100 steps), so
     # block boundaries on multiples of 100 are seen exactly.
@@ -46,8 +49,8 @@ def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
     marks = {warmup + steps * r: None for r in range(repeats + 1)}
 
     class BlockTimer(tf.compat.v1.train.SessionRunHook):
-        # Passive: after each run, one read of the global step (a run may
-        # cover up to 50 steps); marks fall on run boundaries (see main()).
+        # After each run, one read of the global step (a run may cover up
+        # to 50 steps); block marks fall on run boundaries, multiples of 100.
         def begin(self):
             self.global_step = tf.compat.v1.train.get_global_step()
 
@@ -56,9 +59,9 @@ def time_graph(config, steps: int, repeats: int, warmup: int) -> list[float]:
             if step in marks and marks[step] is None:
                 marks[step] = time.perf_counter()
 
-    data = feeding.prepare_data(config, read_data_sets(config.data_dir, seed=config.seed))
+    data = model_data.prepare_data(config, read_data_sets(config.data_dir, seed=config.seed))
     with tempfile.TemporaryDirectory(prefix="legacy-vae-bench-") as root:
-        train_model(config, root, data, progress=False, threads=parallel.session_threads(1),
+        train_model(config, root, data, progress=False, threads=pools or threads.session_threads(1),
                     extra_hooks=[BlockTimer()], say=lambda line: None)
     times = [marks[warmup + steps * r] for r in range(repeats + 1)]
     return [steps / (b - a) for a, b in zip(times, times[1:])]
@@ -74,13 +77,13 @@ def time_tf2(config, mode: str, steps: int, repeats: int, warmup: int) -> list[f
     import numpy as np
     import tensorflow as tf
 
-    from legacy_vae.graph.parallel import cores as count_cores
+    from legacy_vae.engine.threads import cores as count_cores
 
     cores = count_cores()
     tf.config.threading.set_intra_op_parallelism_threads(cores)
     tf.config.threading.set_inter_op_parallelism_threads(cores)
     from legacy_vae.data import binarize_static, read_data_sets
-    from legacy_vae.eager.twins import make_train_step, twin_for
+    from legacy_vae.models.twins import make_train_step, twin_for
 
     images = read_data_sets(config.data_dir, seed=config.seed).train.images
     if config.binarize == "static":
@@ -112,7 +115,7 @@ def time_tf2(config, mode: str, steps: int, repeats: int, warmup: int) -> list[f
 
 def time_matmul() -> float:
     from legacy_vae.bench.machine import matmul_gflops
-    from legacy_vae.graph.parallel import cores
+    from legacy_vae.engine.threads import cores
 
     return matmul_gflops(threads=cores())
 
@@ -121,7 +124,7 @@ def main(argv=None) -> int:
     """``python -m legacy_vae.bench.variants MODEL VARIANT STEPS REPEATS WARMUP`` -> JSON on stdout."""
     model, variant, steps, repeats, warmup = (argv or sys.argv[1:])
     steps, repeats, warmup = int(steps), int(repeats), int(warmup)
-    from legacy_vae.graph.session import thread_env
+    from legacy_vae.engine.threads import thread_env
 
     thread_env()  # as the legacy-vae command does before TensorFlow starts
     from legacy_vae.config import defaults

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from legacy_vae import streams
+
 # Keeps the order's random numbers apart from any other use of the run's seed.
-STREAM_ORDER = 3
 
 
 class BatchOrder:
@@ -27,7 +28,7 @@ class BatchOrder:
         if epoch not in self._cache:
             if len(self._cache) >= 2:  # a batch spans at most two epochs
                 self._cache.pop(min(self._cache))
-            rng = np.random.default_rng([self.seed, STREAM_ORDER, epoch])
+            rng = streams.rng(self.seed, streams.ORDER, epoch)
             self._cache[epoch] = rng.permutation(self.num_examples)
         return self._cache[epoch]
 

@@ -28,19 +28,16 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from legacy_vae import checkpoints, plots
+from legacy_vae import checkpoints, plots, runs, streams
 from legacy_vae.data import binarize_dynamic, binarize_static, read_data_sets
-from legacy_vae.eager import cvae, cvae_figures, rundir
+from legacy_vae.eager import config_check, cvae_figures
 from legacy_vae.eager.order import BatchOrder
 from legacy_vae.failures import write_error
-
-# Independent stateless random streams derived from the run's seed.
-STREAM_EPS, STREAM_BINARIZE, STREAM_PRIOR, STREAM_SHOW, STREAM_TEST = 0, 1, 2, 4, 5
-
+from legacy_vae.models import cvae
 
 def noise(seed: int, stream: int, counter: int, shape) -> tf.Tensor:
-    """N(0, I) noise that depends only on (seed, stream, counter)."""
-    return tf.random.stateless_normal(shape, tf.constant([seed * 16 + stream, counter], tf.int64))
+    """N(0, I) noise that depends only on (seed, stream, counter) (legacy_vae.streams)."""
+    return tf.random.stateless_normal(shape, streams.key(seed, stream, counter))
 
 
 def load_data(config, test_limit=None):
@@ -53,7 +50,7 @@ def load_data(config, test_limit=None):
         train_x, test_x = binarize_static(train_x), binarize_static(test_x)
     elif config.binarize == "dynamic":
         # Training batches get a fresh draw per step; the test set one fixed draw.
-        test_x = binarize_dynamic(test_x, np.random.default_rng([config.seed, STREAM_BINARIZE, 2**31]))
+        test_x = binarize_dynamic(test_x, streams.rng(config.seed, streams.BINARIZE, 2**31))
     return train_x, test_x, test_y
 
 
@@ -62,7 +59,7 @@ def train(config, run_dir, resume: bool = False, progress: bool = True, test_lim
 
     ``test_limit`` evaluates on the first ``test_limit`` test images only (for tests).
     """
-    rundir.check_config(config)
+    config_check.check_config(config)
     run_dir = Path(run_dir)
     model = cvae.CVAE(config.code_size, seed=config.seed)
     optimizer = cvae.make_optimizer(config)
@@ -74,7 +71,7 @@ def train(config, run_dir, resume: bool = False, progress: bool = True, test_lim
     if resume:
         # The newest checkpoint that reads whole, found by file name (see legacy_vae.checkpoints).
         chosen = checkpoints.newest_intact(run_dir / "checkpoints")
-        rundir.prepare(config, run_dir, resume, chosen.prefix)
+        config_check.prepare(config, run_dir, resume, chosen.prefix)
         for line in chosen.notices("resuming from"):
             sys.stderr.write(f"cvae: {line}\n")
         checkpoints.remove_leftovers(run_dir / "checkpoints")
@@ -82,7 +79,7 @@ def train(config, run_dir, resume: bool = False, progress: bool = True, test_lim
         start = int(saved_step.numpy())
     else:
         found = checkpoints.listing(run_dir / "checkpoints")
-        rundir.prepare(config, run_dir, resume, found[-1][1] if found else None)
+        config_check.prepare(config, run_dir, resume, found[-1][1] if found else None)
     return _Run(config, run_dir, model, optimizer, checkpoint, manager, test_limit).loop(start, progress)
 
 
@@ -93,9 +90,9 @@ class _Run:
         self.figures = run_dir / "figures"
         self.train_x, self.test_x, self.test_y = load_data(config, test_limit)
         k, seed = config.code_size, config.seed
-        self.test_eps = noise(seed, STREAM_TEST, 0, [len(self.test_x), k]).numpy()
+        self.test_eps = noise(seed, streams.TEST, 0, [len(self.test_x), k]).numpy()
         self.show_x = self.test_x[:config.num_show]
-        self.show_eps = noise(seed, STREAM_SHOW, 0, [len(self.show_x), k]).numpy()
+        self.show_eps = noise(seed, streams.SHOW, 0, [len(self.show_x), k]).numpy()
         self.train_step = cvae.make_train_step(model, optimizer)
         self.evaluator = cvae.make_evaluator(model)
         self.order = BatchOrder(seed, len(self.train_x), config.batch_size)
@@ -104,12 +101,13 @@ class _Run:
     def batch(self, step: int) -> np.ndarray:
         x = self.train_x[self.order.indices(step)]
         if self.config.binarize == "dynamic":
-            x = binarize_dynamic(x, np.random.default_rng([self.config.seed, STREAM_BINARIZE, step]))
+            x = binarize_dynamic(x, streams.rng(self.config.seed, streams.BINARIZE, step))
         return x
 
     def loop(self, start: int, progress: bool) -> dict:
         config = self.config
-        self.metrics = rundir.Metrics(self.run_dir / "metrics.jsonl", keep_until_step=start)
+        self.metrics = self.run_dir / "metrics.jsonl"
+        runs.truncate_metrics(self.metrics, start)  # rows past the checkpoint will run again
         if start == 0:
             cvae_figures.save_grid(self.model, self.show_x, self.show_eps, self.figures, 0, 0)
         sums, window_start, window_first = np.zeros(3), time.perf_counter(), start
@@ -118,7 +116,7 @@ class _Run:
         try:
             while step < config.steps:
                 out = self.train_step(tf.constant(self.batch(step)),
-                                      noise(config.seed, STREAM_EPS, step, [config.batch_size, config.code_size]))
+                                      noise(config.seed, streams.EPS, step, [config.batch_size, config.code_size]))
                 values = np.array([float(out["loss"]), float(out["reconstruction"]), float(out["kl"])])
                 step += 1
                 if not np.all(np.isfinite(values)):
@@ -166,12 +164,12 @@ class _Run:
         return summary
 
     def end_of_epoch(self, step: int, train_means, seconds: float, bar) -> None:
-        config, epoch = self.config, math.ceil(step / self.config.visualize_every)
+        epoch = math.ceil(step / self.config.visualize_every)
         test = self.evaluate()
         wall = time.time()
-        self.metrics.add({"model": "cvae", "step": step, "split": "train", "elbo": -train_means[0],
+        runs.append_metric(self.metrics, {"model": "cvae", "step": step, "split": "train", "elbo": -train_means[0],
                           "reconstruction": train_means[1], "kl": train_means[2], "wall_time": wall})
-        self.metrics.add({"model": "cvae", "step": step, "split": "test", "elbo": test["elbo"],
+        runs.append_metric(self.metrics, {"model": "cvae", "step": step, "split": "test", "elbo": test["elbo"],
                           "reconstruction": test["reconstruction"], "kl": test["kl"],
                           "kl_closed_form": test["kl_closed_form"],
                           "elbo_tutorial_batches": test["elbo_tutorial_batches"], "epoch": epoch,
@@ -188,19 +186,19 @@ class _Run:
     def finish(self, start: int) -> dict:
         """The end-of-run pictures and results.json (also when a resume had nothing left to do)."""
         config, figures = self.config, self.figures
-        tests = self.metrics.split("test")
+        tests = runs.read_metrics(self.metrics, "test")
         done = tests and tests[-1]["step"] == config.steps
         test = tests[-1] if done else self.evaluate()
-        prior_eps = noise(config.seed, STREAM_PRIOR, 0, [config.num_prior_samples, config.code_size])
+        prior_eps = noise(config.seed, streams.PRIOR, 0, [config.num_prior_samples, config.code_size])
         cvae_figures.save_samples(self.model, prior_eps.numpy(), figures / "prior_samples.png")
         if config.code_size == 2:
             cvae_figures.save_manifold(self.model, figures / "manifold.png")
             means, _ = self.model.encode(tf.constant(self.test_x[:5000]))
             plots.save(plots.codes(means.numpy(), self.test_y[:5000]), figures / "codes.png")
-        series = {split: ([r["step"] for r in self.metrics.split(split)],
-                          [r["elbo"] for r in self.metrics.split(split)]) for split in ("train", "test")}
+        series = {split: ([r["step"] for r in runs.read_metrics(self.metrics, split)],
+                          [r["elbo"] for r in runs.read_metrics(self.metrics, split)]) for split in ("train", "test")}
         plots.save(plots.curves(series, title="CVAE ELBO"), figures / "loss_curves.png")
-        epoch_seconds = [r["epoch_seconds"] for r in self.metrics.split("test")]
+        epoch_seconds = [r["epoch_seconds"] for r in runs.read_metrics(self.metrics, "test")]
         results = {
             "model": "cvae", "steps": config.steps, "resumed_from_step": start,
             "epochs": config.steps * config.batch_size / len(self.train_x),
@@ -211,5 +209,5 @@ class _Run:
             "epoch_seconds": epoch_seconds, "train_seconds": float(sum(epoch_seconds)),
             "checkpoint": checkpoints.relative(self.manager.latest_checkpoint, self.run_dir),
         }
-        rundir.write_results(self.run_dir, results)
+        runs.write_json(self.run_dir / "results.json", results)
         return results

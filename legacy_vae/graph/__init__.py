@@ -1,1 +1,6 @@
-"""TF1 graph-mode models through ``tf.compat.v1``; each builder makes its own ``tf.Graph``."""
+"""Looking at a TF1 graph, for notebooks and learners: nothing here trains.
+
+- ``listing``: a graph's variables and ops by name scope, and what a step added;
+- ``picture``: the graph collapsed by name scope, as TensorBoard's graph view
+  shows it, drawn inline with matplotlib.
+"""

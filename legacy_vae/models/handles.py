@@ -78,8 +78,8 @@ class ModelHandles:
     init_op: Any
     optimizer: Any          # the AdamOptimizer behind train_op (its slots, its step)
     terms: Any              # terms(x, eps) -> Terms: the model once more on the same variables
-    # Filled in by the fast engine (legacy_vae.graph.fast), None in a model's own graph.
-    input: Any = None       # legacy_vae.graph.pipeline.InputHandles
+    # Filled in by the fast engine (legacy_vae.engine.fast), None in a model's own graph.
+    input: Any = None       # legacy_vae.engine.pipeline.InputHandles
     train_steps: Any = None     # op: run ``steps_per_run`` train steps in a while loop
     steps_per_run: Any = None   # scalar int32 placeholder with a default
     train_run: Any = None       # TrainRun: that loop's outputs; fetch them with train_steps only

@@ -15,23 +15,18 @@ feed its own noise (TF1 lets any such tensor be fed)::
                draw at every step, so sample grids show training progress)
     binarize:  x ~ Bernoulli(grey)       stream BINARIZE, counter = global step
 
-The graph models' random streams are all listed here, so no two share numbers.
+The stream ids and keys are legacy_vae.streams', so no two streams share numbers.
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
+from legacy_vae import streams
+
 v1 = tf.compat.v1
 
 IMAGE_SIZE = 784
 
-# One id per stream; 3 was the tf.data batch order, which is now the DataSet's.
-STREAM_EPS, STREAM_BINARIZE, STREAM_PRIOR, STREAM_SAMPLE = 0, 1, 2, 4
-
-
-def stream_seed(seed: int, stream: int, counter):
-    """The [2] int64 key of one stream at one counter value (a step, an epoch)."""
-    return tf.stack([tf.constant(seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
 
 
 def placeholders(config, global_step, images=None):
@@ -51,7 +46,7 @@ def placeholders(config, global_step, images=None):
     eps = v1.placeholder_with_default(noise(config.seed, x, config.code_size, global_step),
                                       [None, config.code_size], name="eps")
     prior_noise = tf.random.stateless_normal([config.num_prior_samples, config.code_size],
-                                             stream_seed(config.seed, STREAM_PRIOR, 0))
+                                             streams.key(config.seed, streams.PRIOR, 0))
     prior_eps = v1.placeholder_with_default(prior_noise, [config.num_prior_samples, config.code_size],
                                             name="prior_eps")
     return x, eps, prior_eps
@@ -60,15 +55,15 @@ def placeholders(config, global_step, images=None):
 def noise(seed, x, code_size, step):
     """N(0, I) noise of one step, one row per image of ``x``."""
     return tf.random.stateless_normal(tf.stack([tf.shape(x)[0], code_size]),
-                                      stream_seed(seed, STREAM_EPS, step))
+                                      streams.key(seed, streams.EPS, step))
 
 
 def binarize(seed, x, step, name=None):
     """A fresh Bernoulli draw of every pixel of ``x`` (dynamic binarization)."""
-    keys = tf.random.stateless_uniform(tf.shape(x), stream_seed(seed, STREAM_BINARIZE, step))
+    keys = tf.random.stateless_uniform(tf.shape(x), streams.key(seed, streams.BINARIZE, step))
     return tf.cast(keys < x, tf.float32, name=name)
 
 
 def sample_seed(config, global_step):
     """The key of the Bernoulli sample ``x_hat`` at this step."""
-    return stream_seed(config.seed, STREAM_SAMPLE, global_step)
+    return streams.key(config.seed, streams.SAMPLE, global_step)

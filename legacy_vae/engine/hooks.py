@@ -1,16 +1,12 @@
-"""``SessionRunHook``s and checkpoint listeners of the training loop.
+"""The ``SessionRunHook``s of the training loop (checkpoint listeners: ``checkpointing``).
 
 TF1's own hooks do much of the work (``CheckpointSaverHook``, and
-``SummarySaverHook`` on the feed_dict path); the ones here do what those
-cannot, or cannot on runs of many steps. Order matters: ``MonitoredSession`` calls ``after_run`` in list order,
-so :class:`FiniteLossGuard` goes before the checkpoint saver and raises before
-the saver sees a step whose loss is NaN or infinite, and the saver comes after
-the hooks that record metrics and figures, so a checkpoint exists only once
-everything up to its step is written. A loss is computed from
-the weights *before* the update, so a finite loss can still come with an
-update that made the weights non-finite; :class:`FiniteParametersCheck` runs
-just before every save and refuses to write such weights. Together they keep
-the last checkpoint good.
+``SummarySaverHook`` on the feed_dict path); these do what those cannot, or
+cannot on runs of many steps. Order matters: ``MonitoredSession`` calls
+``after_run`` in list order, so :class:`FiniteLossGuard` goes before the
+checkpoint saver and raises before it sees a NaN or infinite loss, and the
+saver comes after the hooks that record metrics and figures, so a checkpoint
+exists only once everything up to its step is written.
 
 Hooks count steps in Python (one monitored ``run`` = one optimizer step, or,
 when the run is the multi-step loop ``handles.train_steps``, as many steps as
@@ -26,7 +22,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from legacy_vae import checkpoints, runs
+from legacy_vae import checkpoints
 from legacy_vae.failures import RunError
 
 v1 = tf.compat.v1
@@ -134,71 +130,6 @@ class FiniteLossGuard(StepHook):
             config = self.handles.config
             raise DivergedError(diverged_message(config.model, f"loss is {loss}", step,
                                                  self.checkpoint_dir, config.learning_rate))
-
-
-class FiniteParametersCheck(v1.train.CheckpointSaverListener):
-    """Refuse to save non-finite weights (checked only when saving: off the hot path)."""
-
-    def __init__(self, handles, checkpoint_dir):
-        self.handles, self.checkpoint_dir = handles, checkpoint_dir
-        with handles.graph.as_default():
-            self.all_finite = tf.reduce_all(
-                [tf.reduce_all(tf.math.is_finite(v)) for v in v1.trainable_variables()])
-
-    def before_save(self, session, global_step_value):
-        if not session.run(self.all_finite):
-            config = self.handles.config
-            raise DivergedError(diverged_message(config.model, "the weights became NaN or infinite",
-                                                 global_step_value, self.checkpoint_dir, config.learning_rate))
-
-
-class LoopStateListener(v1.train.CheckpointSaverListener):
-    """Save what the checkpoint does not hold beside it: ``state-<step>.json``.
-
-    That is the train seconds so far and, on the feed_dict path, the
-    DataSet's batch order (the tf.data path needs none: its order is a
-    function of the seed and the step). It is written before the checkpoint,
-    so a checkpoint on disk always has its state (a process killed in
-    between leaves a state file without a checkpoint, which resume ignores).
-    Files of checkpoints the Saver has deleted are deleted after the save.
-    """
-
-    def __init__(self, folder: runs.ModelFolder, saver, seconds, dataset=None):
-        self.folder, self.saver, self.seconds, self.dataset = folder, saver, seconds, dataset
-
-    def before_save(self, session, global_step_value):
-        state = {"step": int(global_step_value), "train_seconds": self.seconds(),
-                 "dataset": None if self.dataset is None else self.dataset.get_state()}
-        runs.write_json(self.folder.state_file(global_step_value), state)
-
-    def after_save(self, session, global_step_value):
-        kept = {runs.checkpoint_step(p) for p in self.saver.last_checkpoints}
-        for path in self.folder.checkpoints.glob("state-*.json"):
-            if runs.checkpoint_step(path.stem) not in kept:
-                path.unlink(missing_ok=True)
-
-
-class CheckpointSaverHook(v1.train.CheckpointSaverHook):
-    """TF's saver hook, writing its graph and checkpoint events to our events/ writer.
-
-    The stock ``begin`` opens ``SummaryWriterCache.get(checkpoint_dir)``: an
-    event file inside checkpoints/, beside the one TensorBoard should read.
-    """
-
-    def __init__(self, checkpoint_dir, save_steps, saver, writer, listeners, steps_per_run=1):
-        super().__init__(str(checkpoint_dir), save_steps=save_steps, saver=saver,
-                         listeners=listeners, save_graph_def=False)
-        self._events_writer = writer
-        # The stock hook skips re-reading the global step unless the step it
-        # read during the run plus steps_per_run reaches the next save; with
-        # loop runs of up to that many steps it then never misses a save.
-        self._set_steps_per_run(steps_per_run)
-
-    def begin(self):
-        self._summary_writer = self._events_writer
-        self._global_step_tensor = v1.train.get_global_step()
-        for listener in self._listeners:
-            listener.begin()
 
 
 class InputInitHook(v1.train.SessionRunHook):

@@ -22,7 +22,7 @@ over all B images,
 so its gradient is the mean of the towers' gradients: the same step, with
 sums taken in another order (float rounding differs, the math does not).
 The towers share no ops until their gradients meet, so two inter-op threads
-run them at once (session.py has the measurements). ``train_op`` stays the
+run them at once (docs/performance.md has the measurements). ``train_op`` stays the
 one-tower graph that the model file builds and the classic loop runs.
 """
 from __future__ import annotations
@@ -31,7 +31,8 @@ import dataclasses
 
 import tensorflow as tf
 
-from legacy_vae.graph import pipeline
+from legacy_vae.engine import pipeline
+from legacy_vae import models
 from legacy_vae.models import inputs, losses
 from legacy_vae.models.handles import TrainRun
 
@@ -40,31 +41,20 @@ v1 = tf.compat.v1
 STEPS_PER_RUN = 50  # default length of one train_steps run (measured: more gains little)
 
 
-def model_builder(model: str):
-    """The graph builder of ``model`` ('post' or 'slim')."""
-    if model == "post":
-        from legacy_vae.models import post
-        return post.build
-    if model == "slim":
-        from legacy_vae.models import slim_vae
-        return slim_vae.build
-    raise ValueError(f"{model!r} is not a graph-mode model; choose 'post' or 'slim'")
-
-
 def build(config, fast_input=None, device=None):
     """The model's graph for the training loop: with tf.data and ``train_steps`` when
     ``fast_input`` (default ``config.fast_input``), else the model's own feed_dict graph.
     ``device``: a device function for the whole graph (see the builders)."""
     fast_input = config.fast_input if fast_input is None else fast_input
     if not fast_input:
-        return model_builder(config.model)(config, device=device)
+        return models.builder(config.model)(config, device=device)
     made = []
 
     def images():
         made.append(pipeline.make_input(config.batch_size))
         return made[0].next_batch
 
-    handles = model_builder(config.model)(config, images=images, device=device)
+    handles = models.builder(config.model)(config, images=images, device=device)
     with handles.graph.as_default(), handles.graph.device(device), v1.name_scope("train_steps"):
         loop = train_loop(config, handles, made[0])
     return dataclasses.replace(handles, input=made[0], **loop)

@@ -1,12 +1,12 @@
 """One graph model's training loop: a ``MonitoredSession`` and its hooks.
 
 TF1's machinery does the bookkeeping: ``ChiefSessionCreator`` initializes
-the variables (or restores the checkpoint that legacy_vae.graph.saving
+the variables (or restores the checkpoint that legacy_vae.engine.saving
 chose: the newest one that reads whole, found by file name), ``CheckpointSaverHook``
 saves every ``checkpoint_every`` steps and at the end (relative paths in the
 state file, so the run folder can be moved), ``SummarySaverHook``
 (feed_dict path) writes the train ELBO/reconstruction/KL scalars every
-``log_every`` steps. Our hooks (legacy_vae.graph.hooks) stop at
+``log_every`` steps. Our hooks (legacy_vae.engine.hooks) stop at
 ``config.steps``, guard against NaN, start the tf.data iterator at the
 restored step, drive the progress bar, write the train scalars of loop runs
 and record validation ELBO and figures.
@@ -20,7 +20,7 @@ checkpoint ends with the same weights as one that never stopped.
 
 Many steps per run: on the tf.data path each ``session.run`` is
 ``handles.train_steps``, a while loop of up to ``STEPS_PER_RUN`` steps that
-computes exactly what as many ``train_op`` runs would (legacy_vae.graph.fast).
+computes exactly what as many ``train_op`` runs would (legacy_vae.engine.fast).
 A run never crosses a step at which something happens (a multiple of
 ``visualize_every``, ``checkpoint_every``, the train-log interval, or the last
 step), so validation, checkpoints, metrics and summaries land on the same
@@ -41,11 +41,11 @@ import time
 import tensorflow as tf
 
 from legacy_vae import checkpoints, plots, runs
-from legacy_vae.graph import feeding, hooks, saving
-from legacy_vae.graph.events import EventsWriter
-from legacy_vae.graph.fast import STEPS_PER_RUN, build
-from legacy_vae.graph.monitor import Monitor
-from legacy_vae.graph.session import session_config
+from legacy_vae.engine import checkpointing, hooks, model_data, saving
+from legacy_vae.engine.events import EventsWriter
+from legacy_vae.engine.fast import STEPS_PER_RUN, build
+from legacy_vae.engine.monitor import Monitor
+from legacy_vae.engine.threads import session_config
 
 v1 = tf.compat.v1
 
@@ -101,7 +101,7 @@ class _Clock:
         return self.base + (end - self.started) - (evals - self.eval_at_start)
 
 
-def train_model(config, root, data: feeding.ModelData, *, resume=False, progress=True, position=0,
+def train_model(config, root, data: model_data.ModelData, *, resume=False, progress=True, position=0,
                 stop=None, on_reconstructions=None, threads=(1, 1), say=print, extra_hooks=()) -> dict:
     """Train ``config`` into the model run folder ``root``; return its results.
 
@@ -123,8 +123,7 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
         saving.prepare_resume(folder, point, config.model)
     records = runs.truncate_metrics(folder.metrics, point["step"]) if resume else []
     handles = build(config)
-    fast = handles.input is not None
-    chunked = handles.train_steps is not None  # many steps per run (tf.data path)
+    fast = handles.input is not None  # tf.data input and many steps per run (engine.fast)
     dataset = None if fast else data.train_set(point["dataset"] if point["step"] else None)
     if not fast and point["step"] and point["dataset"] is None:
         raise ValueError(f"cannot resume the feed_dict batch order of {root}: "
@@ -145,9 +144,9 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
             log_every = min(LOG_EVERY, config.visualize_every)
             # On the fast path the summary comes from the loop's outputs: handles.elbo
             # would pull an extra batch from the iterator in the same run.
-            source = handles.train_run if chunked else handles
+            source = handles.train_run if fast else handles
             train_summary = v1.summary.merge([
-                v1.summary.scalar(f"train/{key}", getattr(source, f"first_{key}" if chunked else key))
+                v1.summary.scalar(f"train/{key}", getattr(source, f"first_{key}" if fast else key))
                 for key in runs.METRIC_KEYS])
             monitor = Monitor(handles, folder, data, writer, say=None if progress else say,
                               on_reconstructions=on_reconstructions,
@@ -156,40 +155,38 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
             interrupted = []
             validation = hooks.ValidationHook(handles, monitor, config.visualize_every,
                                               finished=lambda: not interrupted)
-            listeners = [hooks.FiniteParametersCheck(handles, folder.checkpoints),
-                         hooks.LoopStateListener(folder, saver, clock.seconds, dataset)]
+            listeners = [checkpointing.FiniteParametersCheck(handles, folder.checkpoints),
+                         checkpointing.LoopStateListener(folder, saver, clock.seconds, dataset)]
             stopper = hooks.StopAtStepHook(handles, config.steps)
             all_hooks = [
                 # First: it raises before the saver can see a non-finite step.
                 hooks.FiniteLossGuard(handles, folder.checkpoints),
                 *([hooks.InputInitHook(handles, data.train_images, data.train_start)] if fast else []),
                 stopper,
-                (hooks.LoopSummaryHook(handles, writer, log_every, train_summary) if chunked else
+                (hooks.LoopSummaryHook(handles, writer, log_every, train_summary) if fast else
                  v1.train.SummarySaverHook(save_steps=log_every, summary_writer=writer, summary_op=train_summary)),
                 hooks.TrainMetricsHook(handles, monitor, log_every, bar),
                 validation,
-                # After the hooks that write metrics and figures (see legacy_vae.graph.hooks).
-                hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners,
-                                          steps_per_run=STEPS_PER_RUN if chunked else 1),
+                # After the hooks that write metrics and figures (see legacy_vae.engine.hooks).
+                checkpointing.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, saver, writer, listeners,
+                                          steps_per_run=STEPS_PER_RUN if fast else 1),
                 *extra_hooks,
             ]
             scaffold = v1.train.Scaffold(init_op=handles.init_op, saver=saver, summary_op=train_summary)
             # The chosen checkpoint, by path: checkpoint_dir would trust the state file's paths.
             creator = v1.train.ChiefSessionCreator(scaffold=scaffold, checkpoint_filename_with_path=point["prefix"],
                                                    config=session_config(*threads))
-            x = feeding.image_input(handles)
+            x = model_data.image_input(handles)
             with _quiet_saver(), v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
                 clock.start()
                 while not session.should_stop():
                     if stop is not None and stop.is_set():
                         interrupted.append(True)
                         break
-                    if chunked:
+                    if fast:
                         steps = run_length(stopper.step, config.steps,
                                            (config.visualize_every, config.checkpoint_every, log_every))
                         session.run(handles.train_steps, {handles.steps_per_run: steps})
-                    elif fast:
-                        session.run(handles.train_op)
                     else:
                         session.run(handles.train_op, {x: dataset.next_batch(config.batch_size)[0]})
                 clock.stop()
@@ -210,14 +207,5 @@ def train_model(config, root, data: feeding.ModelData, *, resume=False, progress
                # Relative to the run folder, which may be moved.
                "checkpoint": checkpoint and checkpoints.relative(checkpoint, folder.root)}
     runs.write_json(folder.results, results)
-    plots.save(loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
+    plots.save(plots.loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
     return results
-
-
-def loss_curves(metrics_by_model: dict):
-    """Validation ELBO and train ELBO (= -train loss, mean over each record's window) per model."""
-    lines = {}
-    for model, records in metrics_by_model.items():
-        lines[f"{model} validation"] = runs.series(records, "validation")
-        lines[f"{model} train (-loss)"] = runs.series(records, "train")
-    return plots.curves(lines, ylabel="ELBO (nats per image)", title="training curves")

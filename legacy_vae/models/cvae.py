@@ -106,9 +106,10 @@ def elbo_terms(model: CVAE, x, eps):
 
 
 def compute_loss(model: CVAE, x, eps):
-    """The tutorial's loss: -mean(log p(x|z) + log p(z) - log q(z|x)), one sample per image."""
+    """The tutorial's loss, -mean(log p(x|z) + log p(z) - log q(z|x)) with one sample per
+    image, and the per-image terms it is made of (for the step's reports)."""
     logpx_z, logpz, logqz_x = elbo_terms(model, x, eps)
-    return -tf.reduce_mean(logpx_z + logpz - logqz_x)
+    return -tf.reduce_mean(logpx_z + logpz - logqz_x), (logpx_z, logpz, logqz_x)
 
 
 def make_optimizer(config):
@@ -129,8 +130,7 @@ def make_train_step(model: CVAE, optimizer):
     @tf.function
     def train_step(x, eps):
         with tf.GradientTape() as tape:
-            logpx_z, logpz, logqz_x = elbo_terms(model, x, eps)
-            loss = -tf.reduce_mean(logpx_z + logpz - logqz_x)
+            loss, (logpx_z, logpz, logqz_x) = compute_loss(model, x, eps)
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
         return {"loss": loss, "reconstruction": -tf.reduce_mean(logpx_z),

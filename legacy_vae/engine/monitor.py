@@ -65,7 +65,7 @@ def _scalar_summary(prefix: str, metrics: dict):
 class Monitor:
     """Records of one model's run: metrics.jsonl lines, PNGs and TensorBoard summaries.
 
-    ``data`` (a feeding.ModelData) holds the images, already binarized the
+    ``data`` (a model_data.ModelData) holds the images, already binarized the
     way the model trains. Every validation draws fresh digits for the
     reconstruction figure from the validation DataSet, as the classic loop
     does; ``validated_steps`` (from metrics.jsonl) says how many draws a

@@ -1,6 +1,6 @@
 """The TF2 convolutional VAE ("cvae"), restored from its tf.train.Checkpoint for evaluation.
 
-Same interface as :class:`legacy_vae.evaluate_graph.GraphModel`:
+Same interface as :class:`legacy_vae.evaluate.graph.GraphModel`:
 ``encode(images, eps)`` gives the proposal N(mean, exp(logvar)) and the
 one-sample ELBO terms (the closed-form KL, lower-variance than the tutorial's
 Monte Carlo estimate of the same quantity), ``log_likelihood(images, z)``
@@ -17,7 +17,7 @@ import gc
 
 import tensorflow as tf
 
-from legacy_vae.eager import cvae
+from legacy_vae.models import cvae
 
 
 def _restore(saved, checkpoint: str):

@@ -1,17 +1,13 @@
-"""Run-folder bookkeeping for the CVAE: config.json, metrics.jsonl, results.json.
+"""The CVAE's config.json: check a config, and what a resumed run may change.
 
-Same contract as the graph models (see the package README): one JSON object
-per metrics line, every file written atomically (metrics.jsonl is small and is
-rewritten whole, so a crash never leaves half a line).
+metrics.jsonl and results.json are written as for the graph models (legacy_vae.runs).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from legacy_vae.config import Config
-from legacy_vae.io import atomic_write_text
 
 # Fields a resumed run may change: more steps, or the data found elsewhere.
 RESUMABLE_CHANGES = {"steps", "data_dir", "fast_input"}
@@ -48,31 +44,3 @@ def prepare(config, run_dir, resume: bool, latest_checkpoint) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(config_path)
     return run_dir
-
-
-class Metrics:
-    """The rows of ``metrics.jsonl``, kept in memory and rewritten atomically."""
-
-    def __init__(self, path: Path, keep_until_step: int):
-        self.path = Path(path)
-        self.rows = []
-        if self.path.exists():
-            # Rows past the checkpoint belong to steps that will run again.
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-            self.rows = [row for row in map(json.loads, filter(None, lines))
-                         if row["step"] <= keep_until_step]
-        self._write()
-
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
-        self._write()
-
-    def split(self, split: str) -> list[dict]:
-        return [row for row in self.rows if row["split"] == split]
-
-    def _write(self) -> None:
-        atomic_write_text(self.path, "".join(json.dumps(row) + "\n" for row in self.rows))
-
-
-def write_results(run_dir: Path, results: dict) -> None:
-    atomic_write_text(Path(run_dir) / "results.json", json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -23,8 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_vae import layout
-from legacy_vae.graph.fast import model_builder
-from legacy_vae.graph.session import session_config
+from legacy_vae.models import builder
+from legacy_vae.engine.threads import session_config
 from legacy_vae.models import losses
 
 v1 = tf.compat.v1
@@ -63,7 +63,7 @@ class GraphModel:
     rows_per_run = 10_000  # codes decoded per session run: 100 images x 100 samples
 
     def __init__(self, config, checkpoint: str, intra_threads: int = 2):
-        handles = model_builder(config.model)(config)
+        handles = builder(config.model)(config)
         self.handles, self.config, self.checkpoint = handles, config, checkpoint
         self.code_size = handles.code_size
         with handles.graph.as_default(), v1.name_scope("evaluate"):

@@ -1,7 +1,7 @@
 """``legacy-vae evaluate``: test ELBO and importance-weighted log-likelihood of trained runs.
 
 For each image x (prepared as the model was trained, see
-:mod:`legacy_vae.evaluate_runs`):
+:mod:`legacy_vae.evaluate.inputs`):
 
     ELBO(x) = log p(x | z) - KL(q(z | x) || p(z)),  one z = mean + stddev * eps
     L_k(x)  = log (1/k) sum_i p(x | z_i) p(z_i) / q(z_i | x),  z_i ~ q(z | x)
@@ -25,16 +25,17 @@ w^2, out of k), plus ``model``, ``checkpoint`` (relative to the model folder),
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from legacy_vae import iw
+from legacy_vae import runs, streams
 from legacy_vae.checkpoints import relative
-from legacy_vae.evaluate_runs import SPLITS, find_checkpoint, find_model_runs, load_config, load_images
+from legacy_vae.evaluate import iw
+from legacy_vae.evaluate.inputs import SPLITS, find_checkpoint, find_model_runs, load_config, load_images
+from legacy_vae.tables import table
 
 BATCH_IMAGES = 100
 ROWS_PER_RUN = 10_000
@@ -44,11 +45,11 @@ RESULT_NAME = "evaluation.json"
 def open_model(config, checkpoint: str):
     """The evaluation interface for ``config.model``: encode, log_likelihood, code_size, step, close."""
     if config.model in ("post", "slim"):
-        from legacy_vae.evaluate_graph import GraphModel
+        from legacy_vae.evaluate.graph import GraphModel
 
         return GraphModel(config, checkpoint)
     if config.model == "cvae":
-        from legacy_vae.evaluate_eager import EagerModel
+        from legacy_vae.evaluate.eager import EagerModel
 
         return EagerModel(config, checkpoint)
     raise ValueError(f"cannot evaluate model {config.model!r}")
@@ -77,7 +78,7 @@ def evaluate_images(model, images, iw_samples: int, seed: int, progress=True, de
         for start in range(0, n, batch_images):
             batch = images[start:start + batch_images]
             indices = range(start, start + len(batch))
-            eps = np.stack([np.random.default_rng([seed, iw.STREAM_ELBO, i]).standard_normal(model.code_size)
+            eps = np.stack([streams.rng(seed, streams.ELBO, i).standard_normal(model.code_size)
                             for i in indices]).astype(np.float32)
             mean, stddev, log_lik, kl = model.encode(batch, eps)
             estimate = iw.importance_log_likelihood(
@@ -135,19 +136,9 @@ def evaluate_run(run: Path, iw_samples=5000, split="test", seed=0, limit=None, d
 
 def format_table(results) -> str:
     header = ("model", "split", "data", "images", "k", "ELBO", "IW log-lik", "gap", "seconds")
-    rows = [header] + [(r["model"], r["split"], r["data"], str(r["images"]), str(r["iw_samples"]),
-                        f"{r['elbo']:.2f}", f"{r['iw_log_likelihood']:.2f}", f"{r['gap']:.2f}",
-                        f"{r['seconds']:.1f}") for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
-    return "\n".join(lines[:1] + ["-" * len(lines[0])] + lines[1:])
-
-
-def _write_json(path: Path, data) -> None:
-    from legacy_vae.io import atomic_write_text
-
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return table(header, [(r["model"], r["split"], r["data"], r["images"], r["iw_samples"], f"{r['elbo']:.2f}",
+                           f"{r['iw_log_likelihood']:.2f}", f"{r['gap']:.2f}", f"{r['seconds']:.1f}")
+                          for r in results], left=3)
 
 
 def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=None, progress=True,
@@ -160,21 +151,21 @@ def main(run_dir, iw_samples=5000, split="test", seed=0, limit=None, data_dir=No
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
     run_dir = Path(run_dir)
-    runs = find_model_runs(run_dir)
+    folders = find_model_runs(run_dir)
     # Fail before hours of work if any model cannot be evaluated.
     chosen = {}
-    for run in runs:
+    for run in folders:
         load_config(run)
         chosen[run] = find_checkpoint(run, say=lambda line, run=run: sys.stderr.write(f"{run}: {line}\n"))
     results = []
-    for run in runs:
+    for run in folders:
         result = evaluate_run(run, iw_samples, split, seed, limit, data_dir, progress, binarize, chosen[run])
-        _write_json(run / RESULT_NAME, result)
+        runs.write_json(run / RESULT_NAME, result)
         results.append(result)
-    if len(runs) > 1:
-        _write_json(run_dir / RESULT_NAME, {
+    if len(folders) > 1:
+        runs.write_json(run_dir / RESULT_NAME, {
             "split": split, "iw_samples": iw_samples, "seed": seed, "limit": limit,
-            "models": {run.name: result for run, result in zip(runs, results)}})
+            "models": {run.name: result for run, result in zip(folders, results)}})
     print(format_table(results))
     for result in results:
         if "note" in result:

@@ -31,17 +31,9 @@ import dataclasses
 
 import numpy as np
 
+from legacy_vae import streams
+
 LOG_2PI = float(np.log(2.0 * np.pi))
-STREAM_ELBO, STREAM_IW = 0, 1
-
-
-def log_mean_exp(values, axis=-1) -> np.ndarray:
-    """log(mean(exp(values))) along ``axis``, stable for values like -1e4 (float64)."""
-    values = np.asarray(values, dtype=np.float64)
-    top = np.max(values, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    out = np.log(np.mean(np.exp(values - top), axis=axis, keepdims=True)) + top
-    return np.squeeze(out, axis=axis)
 
 
 class RunningLogMeanExp:
@@ -93,9 +85,9 @@ class ImageNoise:
     which samples an image gets.
     """
 
-    def __init__(self, seed: int, indices, dim: int, stream: int = STREAM_IW):
+    def __init__(self, seed: int, indices, dim: int, stream: int = streams.IW):
         self.dim = int(dim)
-        self.generators = [np.random.default_rng([int(seed), int(stream), int(i)]) for i in indices]
+        self.generators = [streams.rng(seed, stream, i) for i in indices]
 
     def __call__(self, count: int) -> np.ndarray:
         out = np.empty((len(self.generators), count, self.dim))

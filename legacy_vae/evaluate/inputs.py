@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from legacy_vae import checkpoints
+from legacy_vae import checkpoints, streams
 
 SPLITS = ("test", "validation", "train")
 DATA_LABELS = {"none": "grey", "static": "binarized 0.5", "dynamic": "dynamic"}
 # The binarization draw has its own stream, apart from the ELBO and IW noise.
-STREAM_BINARIZE = 2
 
 
 def find_model_runs(run_dir) -> list[Path]:
@@ -97,7 +96,7 @@ def load_images(config, split: str, seed: int, data_dir=None, limit=None,
         images = binarize_static(images, 0.5)
     elif binarize == "dynamic":
         # Drawn over the whole split before --limit, so the first N images get the same pixels.
-        images = binarize_dynamic(images, np.random.default_rng([seed, STREAM_BINARIZE]))
+        images = binarize_dynamic(images, streams.rng(seed, streams.BINARIZE))
     if limit is not None:
         images = images[:limit]
     label = DATA_LABELS[binarize]

@@ -21,6 +21,7 @@ import dataclasses
 
 import numpy as np
 
+from legacy_vae import streams
 from legacy_vae.data import DataSet, binarize_dynamic, binarize_static
 
 
@@ -61,7 +62,7 @@ def prepare_data(config, datasets) -> ModelData:
         train_images = binarize_static(train_images)
         held_out = [binarize_static(images) for images in held_out]
     elif config.binarize == "dynamic":
-        rng = np.random.default_rng([config.seed, 1])
+        rng = streams.rng(config.seed, streams.BINARIZE)
         held_out = [binarize_dynamic(images, rng) for images in held_out]
     return ModelData(train_images=train_images, train_labels=train.labels, train_start=train.get_state(),
                      validation_images=held_out[0], validation_start=validation.get_state(),

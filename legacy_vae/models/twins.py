@@ -3,8 +3,8 @@
 A twin is a ``tf.Module`` holding plain ``tf.Variable``s named exactly as the
 graph model names its variables (``encoder/dense/kernel``,
 ``encoder/fc1/weights``, ...), so one set of weights can be evaluated by
-both frameworks: ``twin.load_from_session(session)`` copies a graph model's
-trained weights in, ``twin.weights()`` gives them back by name.
+both frameworks: ``twin.load(weights)`` takes a graph model's trained weights
+by name (``parity.twin_from_session``), ``twin.weights()`` gives them back.
 
 The maths is the graph models' (see ``legacy_vae.models.post`` / ``slim_vae``),
 written a second time on purpose, in TF2 idioms, so that a parity test
@@ -15,15 +15,25 @@ compares two implementations rather than one with itself::
     both:  z = mean + stddev * eps;  reconstruction = sum_pixels sigmoid_xent(x, logits(z))
            elbo = -mean(reconstruction + KL)   (nats per image, averaged over the batch)
 
-Training: ``make_train_step(twin, mode)`` with Keras 3's ``Adam`` (:mod:`legacy_vae.eager.twin_train`).
+Training: ``make_train_step(twin, mode)``, one Adam step of a twin, in three TF2 modes::
+
+    eager     plain Python: every op dispatched one by one (TF2's default)
+    function  ``tf.function``: traced once into a graph, run by the TF runtime
+    jit       ``tf.function(jit_compile=True)``: the traced graph compiled by XLA
+
+The optimizer is Keras 3's ``Adam`` with TF1's hyperparameters (beta1 0.9,
+beta2 0.999, epsilon from the config: 1e-8, TF1's default, not Keras' 1e-7).
+Both apply epsilon the same way, to the uncorrected root,
+alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t), theta -= alpha_t * m_t / (sqrt(v_t) + epsilon),
+so one step agrees with ``tf.compat.v1.train.AdamOptimizer`` to float rounding
+(tests/test_parity_adam.py measures it).
 """
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-# Re-exported: the twins' Adam step lives in its own module.
-from legacy_vae.eager.twin_train import MODES, TrainStep, make_train_step  # noqa: F401
 
 IMAGE_SIZE = 784
 
@@ -86,14 +96,6 @@ class _Twin(tf.Module):
                              "was the graph model built with the same code_size and hidden_size?")
         for name, variable in self._by_name.items():
             variable.assign(np.asarray(weights[name], dtype=np.float32))
-
-    def load_from_session(self, session, graph=None) -> None:
-        """Copy the trainable weights of a graph model's ``session`` into this twin."""
-        graph = graph if graph is not None else session.graph
-        # The collection's string key: no tf.compat.v1 needed to find graph variables.
-        variables = graph.get_collection("trainable_variables")
-        values = session.run(variables)
-        self.load({v.op.name: value for v, value in zip(variables, values)})
 
     def posterior(self, x):
         """(mean, stddev) of q(z|x) whatever the model's own parameterization."""
@@ -192,3 +194,41 @@ def twin_for(config) -> _Twin:
         raise ValueError(f"there are eager twins of {sorted(classes)} only, not {config.model!r} "
                          "(the cvae is eager already)")
     return classes[config.model](config)
+
+
+MODES = ("eager", "function", "jit")
+
+
+class TrainStep:
+    """``step(x, eps) -> loss`` (a scalar tensor: -ELBO before the update)."""
+
+    def __init__(self, twin, mode: str = "function", learning_rate=None, epsilon=None):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        config = twin.config
+        self.twin, self.mode = twin, mode
+        self.optimizer = keras.optimizers.Adam(
+            config.learning_rate if learning_rate is None else learning_rate,
+            beta_1=0.9, beta_2=0.999,
+            epsilon=config.adam_epsilon if epsilon is None else epsilon)
+        # Slots are made now: a tf.function may create variables only while tracing.
+        self.optimizer.build(twin.variable_list)
+        self._step = {"eager": self._update,
+                      "function": tf.function(self._update),
+                      "jit": tf.function(self._update, jit_compile=True)}[mode]
+
+    def _update(self, x, eps):
+        variables = self.twin.variable_list
+        with tf.GradientTape() as tape:
+            loss = self.twin.losses(x, eps)["loss"]
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return loss
+
+    def __call__(self, x, eps):
+        return self._step(tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(eps, tf.float32))
+
+
+def make_train_step(twin, mode: str = "function", learning_rate=None, epsilon=None) -> TrainStep:
+    """A :class:`TrainStep` for ``twin``; learning rate and epsilon default to the twin's config."""
+    return TrainStep(twin, mode, learning_rate, epsilon)

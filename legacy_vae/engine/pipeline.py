@@ -70,9 +70,7 @@ def make_input(batch_size: int, prefetch: int = 4) -> InputHandles:
              .skip(start_step))
     batches = order.map(lambda index: tf.gather(images, index)).prefetch(prefetch)
     # No tf.data autotuning: nothing here is tuned (fixed prefetch, one map),
-    # and its model thread made closing the session wait for the thread's
-    # next wake-up, whose period doubles while training runs: measured 18 s
-    # of idle time after 5,000 steps, roughly 35-40 s after the faithful 12,000.
+    # and its model thread made closing the session wait (docs/performance.md).
     options = tf.data.Options()
     options.autotune.enabled = False
     batches = batches.with_options(options)

@@ -2,7 +2,7 @@
 
 A checkpoint the loop can continue from has its ``.index``, its data file,
 both readable whole, and its loop state ``state-<step>.json`` beside it
-(legacy_vae.graph.hooks.LoopStateListener writes that before the checkpoint
+(legacy_vae.engine.checkpointing.LoopStateListener writes that before the checkpoint
 itself, so a complete checkpoint always has one). :func:`restore_point`
 picks the newest such checkpoint by file name (legacy_vae.checkpoints),
 never by the paths in TensorFlow's state file.

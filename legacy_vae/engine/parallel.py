@@ -1,7 +1,7 @@
 """Train several graph models at once, each in its own thread, graph and session.
 
 Each graph model trains in its own thread with its own ``tf.Graph`` and
-``Session`` (legacy_vae.graph.loop); TensorFlow releases the GIL inside
+``Session`` (legacy_vae.engine.loop); TensorFlow releases the GIL inside
 ``session.run``, so two models keep two cores busy. The main thread only
 waits: Ctrl-C lands there, sets a stop event that every loop checks before
 its next step, and each model leaves its session cleanly, which saves a
@@ -10,42 +10,20 @@ CLI exits with status 130) after a hint on how to resume. SIGTERM does the
 same (the CLI turns it into failures.Terminated, a KeyboardInterrupt, and
 exits with status 143).
 
-Threads per session: one intra-op thread, and as many inter-op threads as
-the cores give each model (two for a model alone on 2 cores, one each side
-by side). The loop's two towers are independent chains of small matmuls,
-so they pay off as two inter-op threads, while a matmul split over two
-intra-op threads costs more in hand-offs than it gains (post, one tower, no
-XLA: (2, 2) 360 steps/s, (1, 2) 420). Each session owns
-its pools (legacy_vae.graph.session), so two models side by side really get
-a core each. Measured on the 2-core machine, faithful ``legacy-vae train``
-(post 12,000 and Slim 20,000 steps): 58.8 s of wall time side by side with
-(1, 1) each, 60.8 s with (1, 2) each; one after the other with (1, 2),
-30.3 s + 38.5 s in two processes.
+Each model gets the session threads ``threads.session_threads`` chooses, in
+pools of its session's own, so two models side by side really get a core each
+(docs/performance.md has the measurements).
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 from pathlib import Path
 
 from legacy_vae import plots
-from legacy_vae.graph import feeding
-from legacy_vae.graph.loop import train_model
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def session_threads(count: int) -> tuple[int, int]:
-    """(intra-op, inter-op) threads for each of ``count`` models training at once."""
-    return 1, max(1, cores() // count)  # measured, see the module docstring
+from legacy_vae.engine import model_data, threads
+from legacy_vae.engine.loop import train_model
 
 
 class SideBySide:
@@ -63,14 +41,7 @@ class SideBySide:
             if len(entry) < len(self.models):
                 return
             del self.pending[step]
-        first = entry[self.models[0]][0]
-        rows = {}
-        for name in self.models:
-            inputs, recons = entry[name]
-            if not (inputs.shape == first.shape and (inputs == first).all()):
-                rows[f"{name} input"] = inputs  # e.g. the binarized digits the Slim model sees
-            rows[name] = recons
-        figure = plots.reconstructions(first, rows, title=f"the same validation digits, step {step}")
+        figure = plots.side_by_side({name: entry[name] for name in self.models}, step)
         plots.save(figure, self.folder / f"side_by_side-step{step}.png")
 
 
@@ -110,16 +81,16 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
     and the first model's error if one failed (the others were stopped).
     """
     datasets = _load_datasets(configs)
-    threads = session_threads(len(configs))
+    pools = threads.session_threads(len(configs))
     side = SideBySide(run_dir / "figures", [c.model for c in configs]) if len(configs) > 1 else None
     stop, say, outcomes = threading.Event(), _say_lock(), {}
 
     def work(position, config):
         try:
-            data = feeding.prepare_data(config, datasets[config.model])
+            data = model_data.prepare_data(config, datasets[config.model])
             outcomes[config.model] = train_model(
                 config, roots[config.model], data, resume=resume, progress=progress, position=position,
-                stop=stop, on_reconstructions=side, threads=threads, say=say)
+                stop=stop, on_reconstructions=side, threads=pools, say=say)
         except BaseException as error:  # handed to the main thread below
             outcomes[config.model] = error
             stop.set()  # one model failing stops the others (each saves a checkpoint)
