@@ -19,6 +19,8 @@ The stream ids and keys are legacy_vae.streams', so no two streams share numbers
 """
 from __future__ import annotations
 
+import contextlib
+
 import tensorflow as tf
 
 from legacy_vae import streams
@@ -27,6 +29,22 @@ v1 = tf.compat.v1
 
 IMAGE_SIZE = 784
 
+
+
+@contextlib.contextmanager
+def model_graph(config, images=None, device=None):
+    """Open a new ``tf.Graph`` for a model: seeded, with a global step and the placeholders.
+
+    Yields ``(graph, global_step, x, eps, prior_eps)`` inside ``graph.as_default()``
+    and ``graph.device(device)``; ``images`` is a function returning a batch tensor
+    for ``x``'s default (see :func:`placeholders`).
+    """
+    graph = tf.Graph()
+    with graph.as_default(), graph.device(device):
+        # The graph-level seed makes every initializer's draw repeatable (TF1's way).
+        v1.set_random_seed(config.seed)
+        global_step = v1.train.get_or_create_global_step()
+        yield (graph, global_step, *placeholders(config, global_step, images() if images else None))
 
 
 def placeholders(config, global_step, images=None):

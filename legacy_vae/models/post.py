@@ -62,16 +62,13 @@ def elbo_terms(encoder, decoder, x, eps) -> Terms:
 def build(config, images=None, device=None) -> ModelHandles:
     """The post model's graph, in a ``tf.Graph`` of its own, and its named handles.
 
-    ``images``: a function returning a batch tensor to make ``x``'s default
-    (the fast engine's tf.data input); without it ``x`` must be fed, as in the post.
-    ``device``: a device function for every op, e.g. ``replica_device_setter`` on a cluster.
+    Encoder and decoder are templates: ``terms`` (for the fast engine's towers)
+    and the prior samples call them again on the same variables. ``images``:
+    a function returning a batch tensor to make ``x``'s default (the fast
+    engine's tf.data input); without it ``x`` must be fed, as in the post.
+    ``device``: a device function for every op (``replica_device_setter``).
     """
-    graph = tf.Graph()
-    with graph.as_default(), graph.device(device):
-        # The graph-level seed makes every initializer's draw repeatable (TF1's way).
-        v1.set_random_seed(config.seed)
-        global_step = v1.train.get_or_create_global_step()
-        x, eps, prior_eps = inputs.placeholders(config, global_step, images() if images else None)
+    with inputs.model_graph(config, images, device) as (graph, global_step, x, eps, prior_eps):
 
         encoder = v1.make_template("encoder", make_encoder, code_size=config.code_size,
                                    hidden_size=config.hidden_size)

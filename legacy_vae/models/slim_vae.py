@@ -91,12 +91,7 @@ def build(config, images=None, device=None) -> ModelHandles:
     (the fast engine's tf.data input); without it ``x`` must be fed, as in the notebook.
     ``device``: a device function for every op, e.g. ``replica_device_setter`` on a cluster.
     """
-    graph = tf.Graph()
-    with graph.as_default(), graph.device(device):
-        # The graph-level seed makes every initializer's draw repeatable (TF1's way).
-        v1.set_random_seed(config.seed)
-        global_step = v1.train.get_or_create_global_step()
-        x, eps, prior_eps = inputs.placeholders(config, global_step, images() if images else None)
+    with inputs.model_graph(config, images, device) as (graph, global_step, x, eps, prior_eps):
 
         def terms(x, eps):
             return elbo_terms(x, eps, config.code_size, config.hidden_size, reuse=True)
