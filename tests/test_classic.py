@@ -120,6 +120,9 @@ def old_layout_run(folder, mnist_dir):
             session.run(v1.global_variables_initializer())
             session.run(assign)
             v1.train.Saver().save(session, str(folder / "checkpoints" / "model.ckpt"), global_step=10)
+    # 0.1 kept the loop's state beside each checkpoint, as this version does.
+    (folder / "checkpoints" / "state-10.json").write_text(json.dumps(
+        {"step": 10, "train_seconds": 1.0, "dataset": None}))
     config.save(folder / "config.json")
 
 
