@@ -1,6 +1,7 @@
 """The ``legacy-vae`` command: argparse only, then one call into the package.
 
     legacy-vae train     [--model both|post|slim|cvae] [overrides...] [--out DIR] [--resume DIR]
+                         [--cluster ps=P,workers=N | --cluster-spec JSON --task JOB:I] [--sync]
     legacy-vae evaluate  RUN_DIR [--iw-samples K] [--split test|validation|train] [--seed S]
     legacy-vae data      [--data-dir DIR] [--no-download]
     legacy-vae bench     throughput|quality [...]
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+from legacy_vae.cluster import options as cluster_options
 
 MODEL_CHOICES = ("both", "post", "slim", "cvae")
 
@@ -85,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fast (default): the engine (tf.data, many steps per run, towers); classic: the "
                             "seeds' own feed_dict loop (legacy_vae/models/classic.py), same weights, slower")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    cluster_options.add(train)
 
     evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
                               description="Evaluate every model in RUN_DIR; prints a table and writes evaluation.json.")
@@ -149,6 +153,8 @@ def _run(args) -> int:
     if args.command == "train":
         from legacy_vae import train
 
+        if cluster_options.wanted(args):
+            return cluster_options.run(args, lambda: _train_configs(args))
         if args.resume:
             train.resume(args.resume, steps=args.steps, progress=not args.no_progress)
         else:
