@@ -26,7 +26,7 @@ class Task:
     log: Path
     process: subprocess.Popen | None = None
     relay: threading.Thread | None = None
-    exit_seen: bool = False
+    terminated: bool = False  # SIGTERM sent: a second one would tell a worker to leave without saving
 
     @property
     def name(self) -> str:
@@ -59,6 +59,10 @@ class Task:
         return self.process is not None and self.process.poll() is None
 
     def signal(self, signum) -> None:
+        if signum == signal.SIGTERM:
+            if self.terminated:
+                return
+            self.terminated = True
         if self.alive():
             try:
                 os.killpg(self.process.pid, signum)

@@ -112,6 +112,9 @@ class Supervisor:
         try:
             for task in self.tasks:
                 task.start(echo=self.say if task.chief else None)
+            # Which process is which task: for a person (or a test) who wants to stop one.
+            pids = {"supervisor": os.getpid(), **{task.name: task.process.pid for task in self.tasks}}
+            (self.run_dir / "cluster" / "tasks.json").write_text(json.dumps(pids) + "\n", encoding="utf-8")
             while status is None:
                 if self.requested.is_set():
                     name = signal.Signals(self.signum).name if self.signum else "a stop request"
@@ -158,6 +161,8 @@ def main(argv=None) -> int:
     say = lambda line: print(line, flush=True)  # noqa: E731
     tasks = build_tasks(plan, spec)
     supervisor = Supervisor(tasks, plan["run_dir"], plan["sync"], say=say)
+    # In the private namespace loopback carries the cluster's traffic and nothing else.
+    traffic = netns.loopback_bytes() if plan.get("isolated", True) else None
     signal.signal(signal.SIGINT, supervisor.on_signal)
     signal.signal(signal.SIGTERM, supervisor.on_signal)
     if args.watch_parent:
@@ -170,7 +175,11 @@ def main(argv=None) -> int:
     say(f"cluster: {plan['ps']} ps + {plan['workers']} worker(s), "
         f"{'synchronous' if plan['sync'] else 'asynchronous'}; spec {json.dumps(spec)}; "
         f"logs in {Path(plan['run_dir']) / 'cluster'}")
-    return supervisor.run()
+    status = supervisor.run()
+    if traffic is not None:
+        (Path(plan["run_dir"]) / "cluster" / "traffic.json").write_text(
+            json.dumps({"loopback_bytes": netns.loopback_bytes() - traffic}) + "\n", encoding="utf-8")
+    return status
 
 
 if __name__ == "__main__":
