@@ -4,17 +4,25 @@
     python -m legacy_vae.cluster.bench sync    [--model post] [--steps 2000] [--workers 2]
 
 Each row is one local cluster run (``legacy-vae train --cluster``) in a
-folder under ``--out``. Rates come from the workers' update logs: global
+folder under ``--out``; the workers bench first runs the single-process
+loops (the fast loop, and feed_dict with one tower: what a cluster worker
+runs) for comparison, and every row gives the machine's 1-minute load
+average at its end (the machine is shared: rates only compare at like loads). Rates come from the workers' update logs: global
 steps per second from the moment every worker has made its first update
 (the chief first evaluates step 0) to the last update, so start-up and the
-final evaluation are left out. "MB/update" is the loopback traffic of the
-cluster's private network namespace divided by the updates: everything the
-tasks sent each other, start-up and the chief's snapshots included.
+final evaluation are left out. "MB/gradient" is the loopback traffic of the
+cluster's private network namespace divided by the gradients the workers
+pushed (async: one per global step; sync: one per worker and step), so it
+counts a pull of the weights and a push of a gradient, plus everything else
+the tasks sent each other (start-up, the chief's snapshots).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -48,6 +56,20 @@ def parameter_count(model: str) -> int:
         return sum(v.shape.num_elements() for v in tf.compat.v1.trainable_variables())
 
 
+def single_run(model, steps, out: Path, feed_dict: bool) -> dict:
+    """The single-process loop on the same machine, for comparison (a process of its own)."""
+    options = ["--feed-dict", "--towers", "1"] if feed_dict else []
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "legacy_vae", "train", "--model", model, "--steps", str(steps),
+                    "--visualize-every", str(steps), "--checkpoint-every", str(steps), "--no-progress",
+                    "--out", str(out), *options], check=True, stdout=subprocess.DEVNULL)
+    results = runs.read_json(out / "results.json")
+    return {"model": model, "ps": 0, "workers": 0, "sync": False, "steps": results["steps"],
+            "label": "one process, feed_dict" if feed_dict else "one process, fast loop",
+            "test_elbo": results["test_elbo"], "steps_per_second": results["steps_per_second"],
+            "wall_seconds": time.perf_counter() - started, "load": os.getloadavg()[0]}
+
+
 def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
     config = defaults(model).replace(steps=steps, visualize_every=steps, checkpoint_every=steps)
     started = time.perf_counter()
@@ -61,22 +83,25 @@ def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
     updates = sum(summary["updates_by_worker"].values())
     row = {"model": model, "ps": ps, "workers": workers, "sync": sync, "steps": results["steps"],
            "updates_by_worker": summary["updates_by_worker"], "test_elbo": results["test_elbo"],
-           "wall_seconds": wall, **update_rate(out)}
+           "wall_seconds": wall, "load": os.getloadavg()[0], **update_rate(out)}
     if traffic.exists():
-        row["mb_per_update"] = runs.read_json(traffic)["loopback_bytes"] / max(updates, 1) / 1e6
+        row["mb_per_gradient"] = runs.read_json(traffic)["loopback_bytes"] / max(updates, 1) / 1e6
     return row
 
 
 def table(rows) -> str:
-    header = ("model", "ps", "workers", "mode", "updates", "steps/s", "images/s", "test ELBO", "MB/update", "wall s")
+    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "test ELBO", "MB/gradient",
+              "wall s", "load")
     lines = [header]
     for r in rows:
         rate = r["steps_per_second"]
         batch = defaults(r["model"]).batch_size * (r["workers"] if r["sync"] else 1)
-        lines.append((r["model"], str(r["ps"]), str(r["workers"]), "sync" if r["sync"] else "async",
+        mode = r.get("label") or ("sync" if r["sync"] else "async")
+        mb = r.get("mb_per_gradient")
+        lines.append((r["model"], str(r["ps"] or "-"), str(r["workers"] or "-"), mode,
                       str(r["steps"]), f"{rate:.1f}" if rate else "-", f"{rate * batch:.0f}" if rate else "-",
-                      f"{r['test_elbo']:.2f}", f"{r.get('mb_per_update', float('nan')):.2f}",
-                      f"{r['wall_seconds']:.0f}"))
+                      f"{r['test_elbo']:.2f}", f"{mb:.2f}" if mb else "-",
+                      f"{r['wall_seconds']:.0f}", f"{r['load']:.1f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines]
     return "\n".join([text[0], "  ".join("-" * w for w in widths)] + text[1:])
@@ -105,6 +130,9 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else runs.default_run_dir("bench-cluster")
     rows = []
     if args.bench == "workers":
+        for feed_dict in (False, True):
+            rows.append(single_run(args.model, args.steps, out / f"{args.model}-single-"
+                                   f"{'feed' if feed_dict else 'fast'}", feed_dict))
         for n in args.workers or (1, 2, 4):
             rows.append(one_run(args.model, 1, n, args.steps, False, out / f"{args.model}-ps1-w{n}"))
     else:
