@@ -1,10 +1,5 @@
-"""The ``legacy-vae`` command: argparse only, then one call into the package.
-
-    legacy-vae train     [--model both|post|slim|cvae] [overrides...] [--out DIR] [--resume DIR]
-    legacy-vae evaluate  RUN_DIR [--iw-samples K] [--split test|validation|train] [--seed S]
-    legacy-vae data      [--data-dir DIR] [--no-download]
-    legacy-vae bench     throughput|quality [...]
-    legacy-vae notebooks --html DIR [--steps N] [--only NAME ...]
+"""The ``legacy-vae`` command (``train``, ``evaluate``, ``data``, ``bench``, ``notebooks``):
+argparse only, then one call into the package; ``legacy-vae COMMAND --help`` shows each.
 
 A bad option or value exits with status 2 and one line; a failure at run time
 with 1 and one line (``--verbose`` adds the traceback); Ctrl-C with 130 and
@@ -15,6 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+from legacy_vae.cluster import options as cluster_options
 
 MODEL_CHOICES = ("both", "post", "slim", "cvae")
 
@@ -111,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "seeds' own feed_dict loop (legacy_vae/models/classic.py), same weights, slower")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.add_argument("--verbose", action="store_true", help="on a failure, also print the Python traceback")
+    cluster_options.add(train)
 
     evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
                               description="Evaluate every model in RUN_DIR (its newest intact checkpoint); "
@@ -186,6 +184,8 @@ def _run(args) -> int:
     if args.command == "train":
         from legacy_vae import train
 
+        if cluster_options.wanted(args):
+            return cluster_options.run(args, lambda: _train_configs(args))
         if args.resume:
             train.resume(args.resume, steps=args.steps, progress=not args.no_progress)
         else:

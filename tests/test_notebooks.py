@@ -34,6 +34,7 @@ EXPECTED = [
     "04_reset_default_graph_pitfalls.ipynb",
     "05_tf1_vs_tf2_losses.ipynb",
     "06_tf2_cvae.ipynb",
+    "07_distributed_tf1.ipynb",
 ]
 RAISES = "raises-exception"
 PLOTTING = set(EXPECTED) - {"04_reset_default_graph_pitfalls.ipynb"}

@@ -1,0 +1,151 @@
+"""Cluster benchmarks: steps/s by number of workers, async vs sync, bytes per update.
+
+    python -m legacy_vae.cluster.bench workers [--model post] [--steps 2000] [--workers 1 2 4]
+    python -m legacy_vae.cluster.bench sync    [--model post] [--steps 2000] [--workers 2]
+
+Each row is one local cluster run (``legacy-vae train --cluster``) in a
+folder under ``--out``; the workers bench first runs the single-process
+loops (the fast loop, and feed_dict with one tower: what a cluster worker
+runs) for comparison, and every row gives the machine's 1-minute load
+average at its end (the machine is shared: rates only compare at like loads). Rates come from the workers' update logs: global
+steps per second from the moment every worker has made its first update
+(the chief first evaluates step 0) to the last update, so start-up and the
+final evaluation are left out. "MB/gradient" is the loopback traffic of the
+cluster's private network namespace divided by the gradients the workers
+pushed (async: one per global step; sync: one per worker and step), so it
+counts a pull of the weights and a push of a gradient, plus everything else
+the tasks sent each other (start-up, the chief's snapshots).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from legacy_vae import runs
+from legacy_vae.cluster import command
+from legacy_vae.config import defaults
+
+
+def update_rate(root) -> dict:
+    """Global steps per second while every worker was training, from the update logs."""
+    logs = sorted((Path(root) / "cluster").glob("updates-worker*.jsonl"))
+    records = [[json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+               for path in logs]
+    if not records or not all(records):
+        return {"steps_per_second": None, "window_updates": 0}
+    start = max(r[0]["time"] for r in records)  # the last worker to start
+    times = sorted(r["time"] for worker in records for r in worker if r["time"] >= start)
+    seconds = times[-1] - times[0]
+    return {"steps_per_second": (len(times) - 1) / seconds if seconds > 0 else None,
+            "window_updates": len(times), "window_seconds": seconds}
+
+
+def parameter_count(model: str) -> int:
+    """Floats in the model's trainable variables (what a worker pulls, and pushes as gradients)."""
+    import tensorflow as tf
+
+    from legacy_vae.models import builder as model_builder
+
+    handles = model_builder(model)(defaults(model).replace(fast_input=False, towers=1))
+    with handles.graph.as_default():
+        return sum(v.shape.num_elements() for v in tf.compat.v1.trainable_variables())
+
+
+def single_run(model, steps, out: Path, feed_dict: bool) -> dict:
+    """The single-process loop on the same machine, for comparison (a process of its own)."""
+    options = ["--feed-dict", "--towers", "1"] if feed_dict else []
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "legacy_vae", "train", "--model", model, "--steps", str(steps),
+                    "--visualize-every", str(steps), "--checkpoint-every", str(steps), "--no-progress",
+                    "--out", str(out), *options], check=True, stdout=subprocess.DEVNULL)
+    results = runs.read_json(out / "results.json")
+    return {"model": model, "ps": 0, "workers": 0, "sync": False, "steps": results["steps"],
+            "label": "one process, feed_dict" if feed_dict else "one process, fast loop",
+            "test_elbo": results["test_elbo"], "steps_per_second": results["steps_per_second"],
+            "wall_seconds": time.perf_counter() - started, "load": os.getloadavg()[0]}
+
+
+def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
+    config = defaults(model).replace(steps=steps, visualize_every=steps, checkpoint_every=steps)
+    started = time.perf_counter()
+    status = command.train([config], f"ps={ps},workers={workers}", out=out, sync=sync)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"the cluster run in {out} failed (status {status}); see {out / 'cluster'}")
+    results = runs.read_json(out / "results.json")
+    summary = runs.read_json(out / "cluster" / "summary.json")
+    traffic = out / "cluster" / "traffic.json"
+    updates = sum(summary["updates_by_worker"].values())
+    row = {"model": model, "ps": ps, "workers": workers, "sync": sync, "steps": results["steps"],
+           "updates_by_worker": summary["updates_by_worker"], "test_elbo": results["test_elbo"],
+           "wall_seconds": wall, "load": os.getloadavg()[0], **update_rate(out)}
+    if traffic.exists():
+        row["mb_per_gradient"] = runs.read_json(traffic)["loopback_bytes"] / max(updates, 1) / 1e6
+    return row
+
+
+def table(rows) -> str:
+    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "test ELBO", "MB/gradient",
+              "wall s", "load")
+    lines = [header]
+    for r in rows:
+        rate = r["steps_per_second"]
+        batch = defaults(r["model"]).batch_size * (r["workers"] if r["sync"] else 1)
+        mode = r.get("label") or ("sync" if r["sync"] else "async")
+        mb = r.get("mb_per_gradient")
+        lines.append((r["model"], str(r["ps"] or "-"), str(r["workers"] or "-"), mode,
+                      str(r["steps"]), f"{rate:.1f}" if rate else "-", f"{rate * batch:.0f}" if rate else "-",
+                      f"{r['test_elbo']:.2f}", f"{mb:.2f}" if mb else "-",
+                      f"{r['wall_seconds']:.0f}", f"{r['load']:.1f}"))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines]
+    return "\n".join([text[0], "  ".join("-" * w for w in widths)] + text[1:])
+
+
+def paper(model: str, floats: int) -> str:
+    """Parameter-server traffic per update, from the model's size."""
+    mb = 2 * floats * 4 / 1e6
+    lines = [f"{model}: {floats:,} trainable floats; per update a worker pulls them and pushes as many "
+             f"gradient floats: 2 x {floats:,} x 4 B = {mb:.2f} MB through the parameter server(s)."]
+    for gbit in (1, 10, 25):
+        per_direction = gbit * 1e9 / 8 / (floats * 4)  # pulls out of the ps and pushes into it share no direction
+        lines.append(f"  one ps on {gbit:>2} Gb/s: at most {per_direction:,.0f} updates/s before its link is full")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m legacy_vae.cluster.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("bench", choices=("workers", "sync"))
+    parser.add_argument("--model", choices=("post", "slim"), default="post")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", help="workers: 1 2 4 (workers bench), 2 (sync bench)")
+    parser.add_argument("--out", default=None, help="folder of the runs (default runs/bench-cluster-<time>)")
+    parser.add_argument("--json", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    out = Path(args.out) if args.out else runs.default_run_dir("bench-cluster")
+    rows = []
+    if args.bench == "workers":
+        for feed_dict in (False, True):
+            rows.append(single_run(args.model, args.steps, out / f"{args.model}-single-"
+                                   f"{'feed' if feed_dict else 'fast'}", feed_dict))
+        for n in args.workers or (1, 2, 4):
+            rows.append(one_run(args.model, 1, n, args.steps, False, out / f"{args.model}-ps1-w{n}"))
+    else:
+        for n in args.workers or (2,):
+            for sync in (False, True):
+                rows.append(one_run(args.model, 1, n, args.steps, sync,
+                                    out / f"{args.model}-ps1-w{n}-{'sync' if sync else 'async'}"))
+    print(table(rows))
+    print(paper(args.model, parameter_count(args.model)))
+    if args.json:
+        runs.write_json(args.json, {"rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
