@@ -16,8 +16,13 @@ TUTORIAL = "https://www.tensorflow.org/tutorials/generative/cvae"
 KINGMA = "https://arxiv.org/abs/1312.6114"
 BURDA = "https://arxiv.org/abs/1509.00519"
 COURSE = "course notebook"
+UPGRADE = "https://www.tensorflow.org/guide/migrate/upgrade"
 # What each notebook must name: its sources, and the seed calls its table translates.
 MUST_NAME = {
+    "00_tf1_code_on_tf2.ipynb": [POST, COURSE, UPGRADE, "`tf_upgrade_v2`", "`--mode SAFETY`",
+                                 "`tf.contrib.distributions`", "`tfp.distributions`",
+                                 "`import tf_slim as slim`", "`from legacy_vae import data as input_data`",
+                                 "`tf.compat.v1.disable_eager_execution()`", "`TF_USE_LEGACY_KERAS=1`"],
     "01_post_vae.ipynb": [POST, KINGMA, BURDA, "`tfd.MultivariateNormalDiag(loc, scale)`",
                           "`tf.layers.dense(x, 200, tf.nn.relu)`", "`code = posterior.sample()`",
                           "`losses.reparameterize(loc, scale, eps)`", "`input_data.read_data_sets",
