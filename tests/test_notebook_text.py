@@ -2,7 +2,9 @@
 
 Every notebook ends with a Summary, three exercises and its sources (links
 to the documents it rebuilds); those that rebuild a seed's code have a table
-from the seed's TF1 calls to today's. Cheap text checks, no kernel.
+from the seed's TF1 calls to today's. The notebooks that train do so for the
+seeds' step counts unless LEGACY_VAE_NOTEBOOK_STEPS says otherwise, and then
+say so. Cheap checks, no kernel: the parameters cell is run on its own.
 """
 import re
 from pathlib import Path
@@ -10,14 +12,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from legacy_vae.config import defaults
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 POST = "https://danijar.com/building-variational-auto-encoders-in-tensorflow/"
 TUTORIAL = "https://www.tensorflow.org/tutorials/generative/cvae"
 KINGMA = "https://arxiv.org/abs/1312.6114"
 BURDA = "https://arxiv.org/abs/1509.00519"
 COURSE = "course notebook"
+UPGRADE = "https://www.tensorflow.org/guide/migrate/upgrade"
 # What each notebook must name: its sources, and the seed calls its table translates.
 MUST_NAME = {
+    "00_tf1_code_on_tf2.ipynb": [POST, COURSE, UPGRADE, "`tf_upgrade_v2`", "`--mode SAFETY`",
+                                 "`tf.contrib.distributions`", "`tfp.distributions`",
+                                 "`import tf_slim as slim`", "`from legacy_vae import data as input_data`",
+                                 "`tf.compat.v1.disable_eager_execution()`", "`TF_USE_LEGACY_KERAS=1`"],
     "01_post_vae.ipynb": [POST, KINGMA, BURDA, "`tfd.MultivariateNormalDiag(loc, scale)`",
                           "`tf.layers.dense(x, 200, tf.nn.relu)`", "`code = posterior.sample()`",
                           "`losses.reparameterize(loc, scale, eps)`", "`input_data.read_data_sets",
@@ -30,6 +39,18 @@ MUST_NAME = {
                                               "a graph of its own per build"],
     "05_tf1_vs_tf2_losses.ipynb": [KINGMA, TUTORIAL, POST, "`tfd.kl_divergence(posterior, prior)`"],
     "06_tf2_cvae.ipynb": [TUTORIAL, KINGMA, BURDA, "`tf.keras.datasets.mnist.load_data()`"],
+}
+
+
+# The seeds' step counts, which the notebooks train for unless LEGACY_VAE_NOTEBOOK_STEPS says otherwise.
+FAITHFUL = {"post": defaults("post").steps, "slim": defaults("slim").steps, "cvae": defaults("cvae").steps}
+DEFAULT_STEPS = {
+    "00_tf1_code_on_tf2.ipynb": {"post": FAITHFUL["post"], "slim": FAITHFUL["slim"]},
+    "01_post_vae.ipynb": FAITHFUL["post"],
+    "02_slim_vae.ipynb": FAITHFUL["slim"],
+    "03_side_by_side.ipynb": {"post": FAITHFUL["post"], "slim": FAITHFUL["slim"]},
+    "05_tf1_vs_tf2_losses.ipynb": {"post": FAITHFUL["post"], "slim": FAITHFUL["slim"]},
+    "06_tf2_cvae.ipynb": FAITHFUL["cvae"],
 }
 
 
@@ -57,6 +78,30 @@ def test_ends_with_summary_three_exercises_and_sources(name):
 
 @pytest.mark.parametrize("name", sorted(MUST_NAME))
 def test_no_notebook_shadows_the_standard_library_inspect(name):
+    # The notebooks print the package's source with the standard library's inspect.getsource;
+    # nothing may take that name from somewhere else.
     nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
-    assert not re.search(r"\bimport\b[^\n]*\binspect\b", code)
+    assert not re.search(r"^\s*from\s+\S+\s+import\b[^\n]*\binspect\b|\bas\s+inspect\b|^\s*inspect\s*=",
+                         code, re.M)
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_STEPS))
+def test_parameters_cell_trains_for_the_seeds_steps(name, monkeypatch, capsys):
+    """Run alone, the parameters cell gives the seeds' step counts, a seed, and says nothing;
+    with LEGACY_VAE_NOTEBOOK_STEPS set it takes that number and prints one line saying so."""
+    nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
+    cell = next(cell for cell in nb.cells if cell.cell_type == "code")
+    monkeypatch.delenv("LEGACY_VAE_NOTEBOOK_STEPS", raising=False)
+    faithful = {}
+    exec(cell.source, faithful)
+    assert faithful["STEPS"] == DEFAULT_STEPS[name]
+    assert faithful["SEED"] == 0
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_STEPS", "30")
+    shrunk = {}
+    exec(cell.source, shrunk)
+    steps = shrunk["STEPS"]
+    assert (set(steps.values()) if isinstance(steps, dict) else {steps}) == {30}
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 and "LEGACY_VAE_NOTEBOOK_STEPS" in printed[0], printed
