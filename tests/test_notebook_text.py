@@ -39,6 +39,8 @@ MUST_NAME = {
                                               "a graph of its own per build"],
     "05_tf1_vs_tf2_losses.ipynb": [KINGMA, TUTORIAL, POST, "`tfd.kl_divergence(posterior, prior)`"],
     "06_tf2_cvae.ipynb": [TUTORIAL, KINGMA, BURDA, "`tf.keras.datasets.mnist.load_data()`"],
+    "07_distributed_tf1.ipynb": [POST, "`replica_device_setter`", "`MonitoredTrainingSession`",
+                                 "`SyncReplicasOptimizer`"],
 }
 
 
