@@ -86,7 +86,7 @@ def test_missing_extra_is_one_line_naming_it(monkeypatch, capsys, tmp_path):
 
 def test_unknown_notebook_is_a_usage_error(capsys, tmp_path):
     assert cli.main(["notebooks", "--html", str(tmp_path / "site"), "--only", "99"]) == 2
-    assert "no notebook 99 (have: 01_post_vae.ipynb" in capsys.readouterr().err
+    assert "no notebook 99 (have: 00_tf1_code_on_tf2.ipynb, 01_post_vae.ipynb" in capsys.readouterr().err
 
 
 def test_the_command_writes_every_notebook_with_every_figure(tmp_path, mnist_dir, monkeypatch):
