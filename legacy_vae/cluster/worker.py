@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from legacy_vae import plots, runs
 from legacy_vae.cluster import graph as cluster_graph
+from legacy_vae.cluster import chief as chief_records
 from legacy_vae.cluster import hooks
 from legacy_vae.cluster.snapshot import Snapshot
 from legacy_vae.cluster.sessions import ChiefCreator, ClusterLost, WorkerCreator
@@ -60,7 +61,7 @@ def _chief_hooks(config, wg, folder, data, writer, start, finished, say):
     log_every = min(LOG_EVERY, config.visualize_every)
     train_summary = v1.summary.merge([v1.summary.scalar(f"train/{key}", getattr(h, key))
                                       for key in runs.METRIC_KEYS])
-    record = hooks.ChiefRecordHook(wg.step_after, h.global_step, h, snapshot, monitor, config.visualize_every,
+    record = chief_records.ChiefRecordHook(wg.step_after, h.global_step, h, snapshot, monitor, config.visualize_every,
                                    log_every, finished)
     saver = loop_hooks.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, wg.saver, writer,
                                            listeners=[loop_hooks.FiniteParametersCheck(h, folder.checkpoints)])
@@ -100,9 +101,9 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
             folder.create()
             config.save(folder.config)
             writer = v1.summary.FileWriter(str(folder.events))
-            monitor, record, chief_hooks = _chief_hooks(config, wg, folder, data, writer, start or 0,
+            monitor, record, own_hooks = _chief_hooks(config, wg, folder, data, writer, start or 0,
                                                          finished=lambda: not interrupted, say=say)
-            all_hooks = [hooks.SettleHook(h.global_step), *all_hooks, *chief_hooks]
+            all_hooks = [chief_records.SettleHook(h.global_step), *all_hooks, *own_hooks]
             if wg.sync_optimizer is not None:
                 release = wg.sync_optimizer.get_init_tokens_op(len(spec["worker"]))
                 all_hooks.append(_ReleaseWorkersHook(release))
