@@ -48,8 +48,9 @@ STOP_GRACE_SECONDS = 60    # time for the chief to save after SIGTERM
 def task_argv(plan: dict, spec: dict, job: str, index: int, python=sys.executable) -> list:
     argv = [python, "-m", "legacy_vae.cluster.task", "--job", job, "--index", str(index),
             "--spec", json.dumps(spec), "--watch-parent", str(os.getpid())]
+    argv += ["--run-dir", plan["run_dir"]]
     if job == "worker":
-        argv += ["--config", plan["config"], "--run-dir", plan["run_dir"]] + (["--sync"] if plan["sync"] else [])
+        argv += ["--config", plan["config"]] + (["--sync"] if plan["sync"] else [])
     return argv
 
 

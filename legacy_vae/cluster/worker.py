@@ -25,6 +25,7 @@ from legacy_vae.cluster import graph as cluster_graph
 from legacy_vae.cluster import chief as chief_records
 from legacy_vae.cluster import hooks
 from legacy_vae.cluster.snapshot import Snapshot
+from legacy_vae.cluster.processes import write_cpu
 from legacy_vae.cluster.sessions import ChiefCreator, ClusterLost, WorkerCreator
 from legacy_vae.data import DataSet, read_data_sets
 from legacy_vae.graph import feeding
@@ -122,7 +123,7 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
             noise = np.random.default_rng([config.seed, STREAM_NOISE, index, first])
             say(f"worker {index}: training from global step {first} to {config.steps}"
                 f"{' (synchronous)' if sync else ''}")
-            began = time.perf_counter()
+            began, cpu_began, updates_before = time.perf_counter(), time.process_time(), updates.updates
             while stopper.step < config.steps and not session.should_stop():
                 if stop is not None and stop.is_set():
                     interrupted.append(True)
@@ -131,6 +132,7 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
                 eps = noise.standard_normal((config.batch_size, config.code_size)).astype(np.float32)
                 session.run(wg.train_op, {x: images, h.eps: eps})
             loop_seconds = time.perf_counter() - began
+            write_cpu(run_dir, f"worker{index}", time.process_time() - cpu_began, updates.updates - updates_before)
     finally:
         if writer is not None:
             writer.close()
