@@ -14,8 +14,7 @@ def variables(graph):
         return {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
 
 
-@pytest.mark.parametrize("model", ["post", "slim"])
-@pytest.mark.parametrize("sync", [False, True])
+@pytest.mark.parametrize("model, sync", [("post", False), ("post", True), ("slim", False)])
 def test_worker_graph_has_the_single_process_variables_all_on_the_ps(model, sync):
     config = defaults(model).replace(fast_input=False, towers=1)
     worker = cluster_graph.build(config, SPEC, index=1, sync=sync)
