@@ -8,9 +8,9 @@ folder under ``--out``; the workers bench first runs the single-process
 loops (the fast loop, and feed_dict with one tower: what a cluster worker
 runs) for comparison, and every row gives the machine's 1-minute load
 average at its end (the machine is shared: rates only compare at like loads).
-"CPU ms/update" adds up the CPU time of every process (all threads) while
-training and divides by the updates: what an update costs, far less
-dependent on the load than steps/s. For the single process it is the CPU
+"CPU ms/gradient" adds up the CPU time of every process (all threads) while
+training and divides by the gradients pushed (async: the updates): what one
+costs, less dependent on the load than steps/s. For the single process it is the CPU
 of a run minus that of a run a tenth as long, per extra step; for the
 cluster, the workers' loops (the chief's evaluation at step 0 included) and
 the ps while serving. Rates come from the workers' update logs: global
@@ -123,7 +123,7 @@ def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
 
 
 def table(rows) -> str:
-    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "CPU ms/update", "test ELBO",
+    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "CPU ms/gradient", "test ELBO",
               "MB/gradient", "wall s", "load")
     lines = [header]
     for r in rows:
