@@ -76,7 +76,7 @@ def test_a_dead_worker_does_not_stop_an_async_run(tmp_path):
     status, lines, _ = run(tmp_path, tasks)
     assert status == 0
     assert tasks[0 + 1].poll() == 0  # the chief ran to its end
-    assert lines == ["cluster: worker:1 exited with status 1; the other workers go on"]
+    assert len(lines) == 1 and lines[0].startswith("cluster: worker:1 exited with status 1; the other workers go on")
 
 
 def test_a_dead_worker_stops_a_sync_run(tmp_path, capsys):

@@ -7,7 +7,13 @@ Each row is one local cluster run (``legacy-vae train --cluster``) in a
 folder under ``--out``; the workers bench first runs the single-process
 loops (the fast loop, and feed_dict with one tower: what a cluster worker
 runs) for comparison, and every row gives the machine's 1-minute load
-average at its end (the machine is shared: rates only compare at like loads). Rates come from the workers' update logs: global
+average at its end (the machine is shared: rates only compare at like loads).
+"CPU ms/gradient" adds up the CPU time of every process (all threads) while
+training and divides by the gradients pushed (async: the updates): what one
+costs, less dependent on the load than steps/s. For the single process it is the CPU
+of a run minus that of a run a tenth as long, per extra step; for the
+cluster, the workers' loops (the chief's evaluation at step 0 included) and
+the ps while serving. Rates come from the workers' update logs: global
 steps per second from the moment every worker has made its first update
 (the chief first evaluates step 0) to the last update, so start-up and the
 final evaluation are left out. "MB/gradient" is the loopback traffic of the
@@ -56,18 +62,44 @@ def parameter_count(model: str) -> int:
         return sum(v.shape.num_elements() for v in tf.compat.v1.trainable_variables())
 
 
+# The CPU time of `legacy-vae train` from its first line to its last (TensorFlow's import left out).
+_TIMED = ("import json, sys, time; from legacy_vae.cli import main; began = time.process_time(); main(sys.argv[1:]); "
+          "print(json.dumps({'cpu_seconds': time.process_time() - began}))")
+
+
+def _timed_train(model, steps, out: Path, options) -> float:
+    done = subprocess.run([sys.executable, "-c", _TIMED, "train", "--model", model, "--steps", str(steps),
+                           "--visualize-every", str(steps), "--checkpoint-every", str(steps), "--no-progress",
+                           "--out", str(out), *options], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])["cpu_seconds"]
+
+
 def single_run(model, steps, out: Path, feed_dict: bool) -> dict:
-    """The single-process loop on the same machine, for comparison (a process of its own)."""
+    """The single-process loop on the same machine, for comparison (processes of its own).
+
+    Its CPU per update is the difference of a run of ``steps`` and one of a
+    tenth as many, so that start-up, evaluations and figures cancel out.
+    """
     options = ["--feed-dict", "--towers", "1"] if feed_dict else []
+    short = max(1, steps // 10)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "legacy_vae", "train", "--model", model, "--steps", str(steps),
-                    "--visualize-every", str(steps), "--checkpoint-every", str(steps), "--no-progress",
-                    "--out", str(out), *options], check=True, stdout=subprocess.DEVNULL)
+    cpu = _timed_train(model, steps, out, options)
+    wall = time.perf_counter() - started
+    cpu_short = _timed_train(model, short, out.with_name(out.name + "-short"), options)
     results = runs.read_json(out / "results.json")
     return {"model": model, "ps": 0, "workers": 0, "sync": False, "steps": results["steps"],
             "label": "one process, feed_dict" if feed_dict else "one process, fast loop",
             "test_elbo": results["test_elbo"], "steps_per_second": results["steps_per_second"],
-            "wall_seconds": time.perf_counter() - started, "load": os.getloadavg()[0]}
+            "cpu_ms_per_update": 1000 * (cpu - cpu_short) / (steps - short),
+            "wall_seconds": wall, "load": os.getloadavg()[0]}
+
+
+def cpu_per_update(root) -> float | None:
+    """CPU milliseconds of all tasks (workers' loops, the ps while serving) per update."""
+    files = sorted((Path(root) / "cluster").glob("cpu-*.json"))
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    updates = sum(r["updates"] or 0 for r in records)
+    return 1000 * sum(r["cpu_seconds"] for r in records) / updates if updates else None
 
 
 def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
@@ -83,15 +115,16 @@ def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
     updates = sum(summary["updates_by_worker"].values())
     row = {"model": model, "ps": ps, "workers": workers, "sync": sync, "steps": results["steps"],
            "updates_by_worker": summary["updates_by_worker"], "test_elbo": results["test_elbo"],
-           "wall_seconds": wall, "load": os.getloadavg()[0], **update_rate(out)}
+           "wall_seconds": wall, "load": os.getloadavg()[0], "cpu_ms_per_update": cpu_per_update(out),
+           **update_rate(out)}
     if traffic.exists():
         row["mb_per_gradient"] = runs.read_json(traffic)["loopback_bytes"] / max(updates, 1) / 1e6
     return row
 
 
 def table(rows) -> str:
-    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "test ELBO", "MB/gradient",
-              "wall s", "load")
+    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "CPU ms/gradient", "test ELBO",
+              "MB/gradient", "wall s", "load")
     lines = [header]
     for r in rows:
         rate = r["steps_per_second"]
@@ -100,6 +133,7 @@ def table(rows) -> str:
         mb = r.get("mb_per_gradient")
         lines.append((r["model"], str(r["ps"] or "-"), str(r["workers"] or "-"), mode,
                       str(r["steps"]), f"{rate:.1f}" if rate else "-", f"{rate * batch:.0f}" if rate else "-",
+                      f"{r['cpu_ms_per_update']:.1f}" if r.get("cpu_ms_per_update") else "-",
                       f"{r['test_elbo']:.2f}", f"{mb:.2f}" if mb else "-",
                       f"{r['wall_seconds']:.0f}", f"{r['load']:.1f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]

@@ -14,7 +14,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 v1 = tf.compat.v1
@@ -105,84 +104,3 @@ class UpdateLogHook(GlobalStepHook):
 
     def end(self, session):
         self.flush()
-
-
-class ChiefRecordHook(GlobalStepHook):
-    """The chief's records: its train loss and, on crossings, validation ELBO and figures.
-
-    ``monitor`` is the single-process loop's :class:`legacy_vae.engine.monitor.Monitor`
-    (metrics.jsonl, PNGs, TensorBoard) on the handles of ``snapshot``
-    (:mod:`legacy_vae.cluster.snapshot`): each evaluation first copies the
-    weights into that local graph, and is filed under the step it copied.
-    The train records are means over the chief's own batches since the last
-    record (the other workers' losses stay in their processes). Validation
-    runs at the first step, whenever the global step crosses a multiple of
-    ``visualize_every``, and at the end, followed by the test set
-    (``finish``) unless the run was interrupted.
-    """
-
-    def __init__(self, step_after, global_step, handles, snapshot, monitor, visualize_every, log_every, finished):
-        super().__init__(step_after, global_step)
-        self.handles, self.snapshot, self.monitor = handles, snapshot, monitor
-        self.visualize_every, self.log_every, self.finished = visualize_every, log_every, finished
-        self.sums, self.count = np.zeros(3), 0
-        self.results = None
-        self.final_step = None
-
-    def _validate(self, session) -> int:
-        step = self.snapshot.load(session)
-        self.monitor.validate(self.snapshot.session, step)
-        return step
-
-    def started(self, session):
-        if not self.monitor.validated_steps:
-            self._validate(session)
-
-    def fetches(self):
-        return [self.handles.loss, self.handles.reconstruction, self.handles.kl]
-
-    def on_step(self, run_context, previous, values):
-        self.sums += values
-        self.count += 1
-        if crossed(previous, self.step, self.log_every):
-            self.flush()
-        if crossed(previous, self.step, self.visualize_every):
-            self._validate(run_context.session)
-
-    def flush(self):
-        if self.count:
-            loss, reconstruction, kl = self.sums / self.count
-            self.monitor.record_train(self.step, {"elbo": -loss, "reconstruction": reconstruction, "kl": kl})
-            self.sums[:], self.count = 0, 0
-
-    def end(self, session):
-        self.flush()
-        if not self.finished():
-            self.final_step = int(session.run(self.global_step))
-            return
-        started = time.perf_counter()
-        self.final_step = self._validate(session)
-        self.results = self.monitor.finish(self.snapshot.session, self.final_step)
-        self.results["final_evaluation_seconds"] = time.perf_counter() - started
-
-
-class SettleHook(v1.train.SessionRunHook):
-    """First in the chief's list: at the end, wait until the global step stops moving.
-
-    The other workers stop once they see the last step, each after at most
-    one more update; waiting here (a few reads, 0.2 s apart, 10 s at most)
-    lets the final checkpoint and test ELBO see the same weights.
-    """
-
-    def __init__(self, global_step, quiet_reads=3, interval=0.2, limit=10.0):
-        self.global_step, self.quiet_reads, self.interval, self.limit = global_step, quiet_reads, interval, limit
-
-    def end(self, session):
-        deadline = time.monotonic() + self.limit
-        last, quiet = int(session.run(self.global_step)), 0
-        while quiet < self.quiet_reads and time.monotonic() < deadline:
-            time.sleep(self.interval)
-            now = int(session.run(self.global_step))
-            quiet = quiet + 1 if now == last else 0
-            last = now
-

@@ -63,16 +63,23 @@ def _check(args) -> None:
 
 def run(args, configs) -> int:
     """Run what the cluster options ask for; ``configs()`` gives the models' configs. The exit status."""
-    from legacy_vae.cluster import command
+    import sys
+
+    from legacy_vae.cluster import command, netns
 
     _check(args)
     if args.cluster_spec:
         return _external(args, configs)
-    if args.resume:
-        if args.cluster:
-            raise ValueError("--resume restarts the cluster the run was trained on; drop --cluster")
-        return command.resume(args.resume, steps=args.steps)
-    return command.train(configs(), args.cluster, out=args.out, sync=args.sync, isolated=not args.no_isolation)
+    try:
+        if args.resume:
+            if args.cluster:
+                raise ValueError("--resume restarts the cluster the run was trained on; drop --cluster")
+            return command.resume(args.resume, steps=args.steps)
+        return command.train(configs(), args.cluster, out=args.out, sync=args.sync,
+                             isolated=not args.no_isolation)
+    except netns.IsolationError as error:  # the machine, not the options: status 1
+        sys.stderr.write(f"legacy-vae train: {error}\n")
+        return 1
 
 
 def _external(args, configs) -> int:

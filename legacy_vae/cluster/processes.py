@@ -10,6 +10,7 @@ is also relayed, line by line, to the supervisor's own stdout (its progress).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -128,3 +129,10 @@ def end_all(tasks, grace: float) -> None:
     for task in tasks:
         if task.job != "worker":
             task.end(5)
+
+
+def write_cpu(run_dir, task: str, seconds: float, updates=None) -> None:
+    """``cluster/cpu-<task>.json``: CPU seconds of one task while training (all its threads),
+    which the benchmark adds up: it depends far less on the machine's load than wall time."""
+    path = Path(run_dir) / "cluster" / f"cpu-{task}.json"
+    path.write_text(json.dumps({"cpu_seconds": seconds, "updates": updates}) + "\n", encoding="utf-8")

@@ -48,8 +48,9 @@ STOP_GRACE_SECONDS = 60    # time for the chief to save after SIGTERM
 def task_argv(plan: dict, spec: dict, job: str, index: int, python=sys.executable) -> list:
     argv = [python, "-m", "legacy_vae.cluster.task", "--job", job, "--index", str(index),
             "--spec", json.dumps(spec), "--watch-parent", str(os.getpid())]
+    argv += ["--run-dir", plan["run_dir"]]
     if job == "worker":
-        argv += ["--config", plan["config"], "--run-dir", plan["run_dir"]] + (["--sync"] if plan["sync"] else [])
+        argv += ["--config", plan["config"]] + (["--sync"] if plan["sync"] else [])
     return argv
 
 
@@ -89,22 +90,22 @@ class Supervisor:
         for task in by_job["ps"]:
             if task.poll() is not None:
                 return 1, (f"parameter server {task.name} {describe(task.poll())}: the variables it held are "
-                           f"gone, so the cluster was stopped; {self.resume_hint()}")
+                           f"gone, so the cluster was stopped (its log: {task.log}); {self.resume_hint()}")
         chief = by_job["worker"][0]
         if chief.poll() == 0:
             return 0, None
         if chief.poll() is not None:
             return 1, (f"the chief (worker:0) {describe(chief.poll())}: no one writes checkpoints any more, "
-                       f"so the cluster was stopped; {self.resume_hint()}")
+                       f"so the cluster was stopped (its log: {chief.log}); {self.resume_hint()}")
         for task in by_job["worker"][1:]:
             code = task.poll()
             if code is None or code == 0 or task.name in self.reported:
                 continue
             if self.sync:
                 return 1, (f"{task.name} {describe(code)}: synchronous training needs every worker at every "
-                           f"step, so the cluster was stopped; {self.resume_hint()}")
+                           f"step, so the cluster was stopped (its log: {task.log}); {self.resume_hint()}")
             self.reported.add(task.name)
-            self.say(f"cluster: {task.name} {describe(code)}; the other workers go on")
+            self.say(f"cluster: {task.name} {describe(code)}; the other workers go on (its log: {task.log})")
         return None
 
     def run(self) -> int:

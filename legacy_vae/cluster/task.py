@@ -66,9 +66,10 @@ def stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def serve_ps(spec: dict, index: int, stop: threading.Event, threads=(1, 2)) -> None:
+def serve_ps(spec: dict, index: int, stop: threading.Event, run_dir=None, threads=(1, 2)) -> None:
     """Hold variables for the workers until stopped. The main thread sleeps in Python (not
-    in ``server.join()``, which never returns), so that signals are handled."""
+    in ``server.join()``, which never returns), so that signals are handled. With
+    ``run_dir``, the CPU time spent serving goes to ``cluster/cpu-ps<index>.json``."""
     import tensorflow as tf
 
     from legacy_vae.cluster.graph import session_config
@@ -76,8 +77,13 @@ def serve_ps(spec: dict, index: int, stop: threading.Event, threads=(1, 2)) -> N
     tf.distribute.Server(tf.train.ClusterSpec(spec), job_name="ps", task_index=index,
                          config=session_config("ps", index, threads), start=True)
     print(f"ps {index}: serving at {spec['ps'][index]}", flush=True)
+    began = time.process_time()  # all threads of the process: the gRPC ones apply the updates
     while not stop.is_set():
         time.sleep(PARENT_POLL_SECONDS)
+    if run_dir is not None:
+        from legacy_vae.cluster.processes import write_cpu
+
+        write_cpu(run_dir, f"ps{index}", time.process_time() - began)
 
 
 def run_task(job: str, index: int, spec: dict, config, run_dir, sync=False, parent=None) -> int:
@@ -91,7 +97,7 @@ def run_task(job: str, index: int, spec: dict, config, run_dir, sync=False, pare
     if parent is not None:
         watch_parent(parent, stop, hard=job == "ps")
     if job == "ps":
-        serve_ps(spec, index, stop)
+        serve_ps(spec, index, stop, run_dir)
         return EXIT_STOPPED
     from legacy_vae.cluster.sessions import ClusterLost
     from legacy_vae.cluster.worker import train_worker
@@ -117,7 +123,7 @@ def main(argv=None) -> None:
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--spec", required=True, help="the ClusterSpec as JSON")
     parser.add_argument("--config", help="the model's config.json (workers)")
-    parser.add_argument("--run-dir", help="the run folder (workers)")
+    parser.add_argument("--run-dir", help="the run folder")
     parser.add_argument("--sync", action="store_true")
     parser.add_argument("--watch-parent", type=int, metavar="PID")
     args = parser.parse_args(argv)

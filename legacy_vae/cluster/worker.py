@@ -21,10 +21,12 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_vae import plots, runs
+from legacy_vae.cluster import chief as chief_records
 from legacy_vae.cluster import graph as cluster_graph
 from legacy_vae.cluster import hooks
-from legacy_vae.cluster.snapshot import Snapshot
+from legacy_vae.cluster.processes import write_cpu
 from legacy_vae.cluster.sessions import ChiefCreator, ClusterLost, WorkerCreator
+from legacy_vae.cluster.snapshot import Snapshot
 from legacy_vae.data import DataSet, read_data_sets
 from legacy_vae.engine import model_data
 from legacy_vae.engine import checkpointing
@@ -60,8 +62,8 @@ def _chief_hooks(config, wg, folder, data, writer, start, finished, say):
     log_every = min(LOG_EVERY, config.visualize_every)
     train_summary = v1.summary.merge([v1.summary.scalar(f"train/{key}", getattr(h, key))
                                       for key in runs.METRIC_KEYS])
-    record = hooks.ChiefRecordHook(wg.step_after, h.global_step, h, snapshot, monitor, config.visualize_every,
-                                   log_every, finished)
+    record = chief_records.ChiefRecordHook(wg.step_after, h.global_step, h, snapshot, monitor,
+                                           config.visualize_every, log_every, finished)
     saver = checkpointing.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, wg.saver, writer,
                                            listeners=[checkpointing.FiniteParametersCheck(h, folder.checkpoints)])
     summaries = v1.train.SummarySaverHook(save_steps=log_every, summary_writer=writer, summary_op=train_summary)
@@ -77,6 +79,7 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
     :class:`ClusterLost` if the parameter servers go away.
     """
     chief = index == 0
+    # This worker's own server: the master its session talks to (server.target).
     server = tf.distribute.Server(tf.train.ClusterSpec(spec), job_name="worker", task_index=index,
                                   config=cluster_graph.session_config("worker", index, threads), start=True)
     wg = cluster_graph.build(config, spec, index, sync=sync)
@@ -100,9 +103,9 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
             folder.create()
             config.save(folder.config)
             writer = v1.summary.FileWriter(str(folder.events))
-            monitor, record, chief_hooks = _chief_hooks(config, wg, folder, data, writer, start or 0,
-                                                         finished=lambda: not interrupted, say=say)
-            all_hooks = [hooks.SettleHook(h.global_step), *all_hooks, *chief_hooks]
+            monitor, record, own_hooks = _chief_hooks(config, wg, folder, data, writer, start or 0,
+                                                      finished=lambda: not interrupted, say=say)
+            all_hooks = [chief_records.SettleHook(h.global_step), *all_hooks, *own_hooks]
             if wg.sync_optimizer is not None:
                 release = wg.sync_optimizer.get_init_tokens_op(len(spec["worker"]))
                 all_hooks.append(_ReleaseWorkersHook(release))
@@ -121,7 +124,7 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
             noise = np.random.default_rng([config.seed, STREAM_NOISE, index, first])
             say(f"worker {index}: training from global step {first} to {config.steps}"
                 f"{' (synchronous)' if sync else ''}")
-            began = time.perf_counter()
+            began, cpu_began, updates_before = time.perf_counter(), time.process_time(), updates.updates
             while stopper.step < config.steps and not session.should_stop():
                 if stop is not None and stop.is_set():
                     interrupted.append(True)
@@ -130,6 +133,7 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
                 eps = noise.standard_normal((config.batch_size, config.code_size)).astype(np.float32)
                 session.run(wg.train_op, {x: images, h.eps: eps})
             loop_seconds = time.perf_counter() - began
+            write_cpu(run_dir, f"worker{index}", time.process_time() - cpu_began, updates.updates - updates_before)
     finally:
         if writer is not None:
             writer.close()
