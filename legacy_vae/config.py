@@ -41,8 +41,9 @@ class Config:
     num_prior_samples: int = 100
     seed: int = 0
     data_dir: str | None = None
-    # Feed batches through a tf.data iterator (fast) instead of feed_dict.
-    fast_input: bool = True
+    # The fast loop feeds its batches with feed_dict, one step per session.run,
+    # instead of reading them from its tf.data pipeline many steps per run.
+    feed_dict: bool = False
     # The fast path's multi-step loop splits each batch into this many equal
     # slices computed in parallel (legacy_vae.engine.fast): the same loss
     # and gradient, summed in another order, so it is part of the run's record.
@@ -50,6 +51,10 @@ class Config:
     # "classic": the seeds' own feed_dict loop (legacy_vae.models.classic);
     # "fast": the engine (legacy_vae.graph), which ends with the same weights.
     loop: str = "fast"
+    # The cvae's epoch in steps (the tutorial's 60,000 images / 32 = 1,875): a
+    # test ELBO line and a grid of decoded digits at the end of each. Only the
+    # cvae counts epochs; the graph models look every ``visualize_every`` steps.
+    epoch_steps: int | None = None
 
     def __post_init__(self):
         problems = []
@@ -59,11 +64,18 @@ class Config:
             problems.append(f"loop must be one of {LOOPS}, got {self.loop!r}")
         if self.loop == "classic" and self.model == "cvae":
             problems.append("the classic loop trains the graph models (post, slim); the cvae trains eagerly")
+        if self.model == "cvae" and self.epoch_steps is None:
+            problems.append("the cvae needs epoch_steps (1,875 steps of 32 are the tutorial's epoch)")
+        if self.model != "cvae" and self.epoch_steps is not None:
+            problems.append(f"epoch_steps sets the cvae's epoch; the {self.model} model looks every visualize_every "
+                            "steps (leave epoch_steps out)")
         if self.binarize not in BINARIZE:
             problems.append(f"binarize must be one of {BINARIZE}, got {self.binarize!r}")
-        for name in ("steps", "batch_size", "code_size", "hidden_size",
-                     "visualize_every", "checkpoint_every", "num_show", "num_prior_samples", "towers"):
+        for name in ("steps", "batch_size", "code_size", "hidden_size", "visualize_every", "checkpoint_every",
+                     "num_show", "num_prior_samples", "towers", "epoch_steps"):
             value = getattr(self, name)
+            if name == "epoch_steps" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 problems.append(f"{name} must be a positive integer, got {value!r}")
         if (isinstance(self.towers, int) and isinstance(self.batch_size, int) and self.towers > 0
@@ -90,6 +102,10 @@ class Config:
     def load(cls, path: str | Path) -> "Config":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         data.setdefault("towers", 1)  # written before towers existed: every batch was one tower
+        if "fast_input" in data:  # 0.2's first name for the input choice
+            data["feed_dict"] = not data.pop("fast_input")
+        if data.get("model") == "cvae":  # before 0.2.1 the cvae's epoch was visualize_every
+            data.setdefault("epoch_steps", data.get("visualize_every"))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -116,5 +132,5 @@ def defaults(model: str) -> Config:
         # images, Adam 1e-4, latent 2, binarized at 0.5.
         return Config(model="cvae", steps=10 * 1875, batch_size=32, learning_rate=1e-4,
                       code_size=2, hidden_size=32, binarize="static", adam_epsilon=1e-7,
-                      visualize_every=1875, checkpoint_every=1875, num_show=16, towers=1)
+                      epoch_steps=1875, checkpoint_every=1875, num_show=16, towers=1)
     raise ValueError(f"unknown model {model!r}; choose one of {MODELS}")

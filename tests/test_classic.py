@@ -54,8 +54,10 @@ def test_the_tf_data_batches_are_next_batch(batch_size, start_step):
     with graph.as_default():
         source = pipeline.make_input(batch_size)
     with v1.Session(graph=graph) as session:
-        source.initialize(session, images, state, start_step=start_step)
+        source.initialize(session, images, state, start_step=start_step, end_step=start_step + 30)
         got = [session.run(source.next_batch)[:, 0] for _ in range(30)]
+        with pytest.raises(tf.errors.OutOfRangeError):  # the order stops at end_step
+            session.run(source.next_batch)
     for a, b in zip(got, expected):
         np.testing.assert_array_equal(a, b)
 

@@ -8,7 +8,8 @@ import pytest
 
 from legacy_vae import cli
 
-SUBCOMMANDS = (["train"], ["evaluate"], ["data"], ["bench"], ["bench", "throughput"], ["bench", "quality"])
+SUBCOMMANDS = (["train"], ["evaluate"], ["data"], ["bench"], ["bench", "throughput"], ["bench", "quality"],
+               ["bench", "cluster"], ["notebooks"])
 
 
 @pytest.mark.parametrize("words", [[]] + [list(w) for w in SUBCOMMANDS])
@@ -64,8 +65,10 @@ def test_data_without_files_or_network_says_where_to_put_them(tmp_path):
     (["train", "--towers", "3"], "batch_size (100) must be a multiple of towers (3)"),
     (["train", "--model", "cvae", "--towers", "2"], "--towers splits the batches of the fast tf.data loop"),
     (["train", "--feed-dict", "--towers", "2"], "it does not apply with --feed-dict"),
+    (["train", "--model", "cvae", "--visualize-every", "100"], "set --epoch-steps, not --visualize-every"),
+    (["train", "--model", "post", "--epoch-steps", "100"], "epoch_steps sets the cvae's epoch"),
 ])
-def test_bad_towers_exit_2_naming_the_fix(argv, expected, capsys, monkeypatch):
+def test_bad_knobs_exit_2_naming_the_fix(argv, expected, capsys, monkeypatch):
     monkeypatch.setenv("TF_OVERRIDE_GLOBAL_THREADPOOL", "1")  # cli.main sets it; keep it to this test
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -81,3 +84,32 @@ def test_configs_written_before_towers_load_as_one_tower(tmp_path):
     text = path.read_text().replace('"towers": 2,', "")
     path.write_text(text)
     assert "towers" not in text and Config.load(path).towers == 1
+
+
+def test_configs_of_earlier_0_2_builds_load_with_todays_names(tmp_path):
+    """``fast_input`` became ``feed_dict`` (inverted); the cvae's epoch was ``visualize_every``."""
+    import json
+
+    from legacy_vae.config import Config, defaults
+
+    path = tmp_path / "config.json"
+    old = defaults("post").to_dict()
+    del old["feed_dict"], old["epoch_steps"]
+    for fast_input in (True, False):
+        path.write_text(json.dumps({**old, "fast_input": fast_input}))
+        assert Config.load(path).feed_dict is (not fast_input)
+    old = defaults("cvae").to_dict()
+    del old["feed_dict"], old["epoch_steps"]
+    path.write_text(json.dumps({**old, "visualize_every": 40}))
+    loaded = Config.load(path)
+    assert loaded.epoch_steps == 40 and loaded.model == "cvae"
+
+
+def test_only_the_cvae_counts_epochs():
+    from legacy_vae.config import defaults
+
+    assert defaults("cvae").epoch_steps == 1875 and defaults("post").epoch_steps is None
+    with pytest.raises(ValueError, match="the cvae needs epoch_steps"):
+        defaults("cvae").replace(epoch_steps=None)
+    with pytest.raises(ValueError, match="epoch_steps must be a positive integer"):
+        defaults("cvae").replace(epoch_steps=0)

@@ -16,7 +16,7 @@ def variables(graph):
 
 @pytest.mark.parametrize("model, sync", [("post", False), ("post", True), ("slim", False)])
 def test_worker_graph_has_the_single_process_variables_all_on_the_ps(model, sync):
-    config = defaults(model).replace(fast_input=False, towers=1)
+    config = defaults(model).replace(feed_dict=True, towers=1)
     worker = cluster_graph.build(config, SPEC, index=1, sync=sync)
     single = model_builder(model)(config)
     assert variables(worker.handles.graph) == variables(single.graph)  # names and shapes: checkpoints swap

@@ -23,7 +23,7 @@ TEST_LIMIT = 500
 
 
 def small_config(mnist_dir, **changes):
-    return defaults("cvae").replace(steps=120, visualize_every=40, checkpoint_every=40,
+    return defaults("cvae").replace(steps=120, epoch_steps=40, checkpoint_every=40,
                                     data_dir=str(mnist_dir), **changes)
 
 

@@ -17,7 +17,7 @@ def cvae_run(tmp_path_factory, mnist_dir):
     from legacy_vae.eager import train
 
     run = tmp_path_factory.mktemp("cvae")
-    config = defaults("cvae").replace(steps=30, visualize_every=30, checkpoint_every=30, data_dir=str(mnist_dir))
+    config = defaults("cvae").replace(steps=30, epoch_steps=30, checkpoint_every=30, data_dir=str(mnist_dir))
     train.train(config, run, progress=False, test_limit=20)
     return run
 

@@ -17,7 +17,7 @@ def variables(graph):
 
 
 def test_post_variables_names_and_shapes():
-    handles = post.build(defaults("post").replace(fast_input=False))
+    handles = post.build(defaults("post"))
     assert variables(handles.graph) == {
         "encoder/dense/kernel": (784, 200), "encoder/dense/bias": (200,),
         "encoder/dense_1/kernel": (200, 200), "encoder/dense_1/bias": (200,),
@@ -30,7 +30,7 @@ def test_post_variables_names_and_shapes():
 
 
 def test_slim_variables_are_weights_and_biases_under_expected_scopes():
-    handles = slim_vae.build(defaults("slim").replace(fast_input=False))
+    handles = slim_vae.build(defaults("slim"))
     assert variables(handles.graph) == {
         "encoder/fc1/weights": (784, 128), "encoder/fc1/biases": (128,),
         "encoder/fc2/weights": (128, 128), "encoder/fc2/biases": (128,),
@@ -41,7 +41,7 @@ def test_slim_variables_are_weights_and_biases_under_expected_scopes():
 
 def test_make_template_shares_the_decoder():
     """Reconstruction and prior sampling call the decoder twice; its variables exist once."""
-    handles = post.build(defaults("post").replace(fast_input=False))
+    handles = post.build(defaults("post"))
     names = variables(handles.graph)
     assert sum(name.startswith("decoder/") for name in names) == 6
     assert not any(name.startswith("decoder_1") for name in names)
@@ -68,8 +68,8 @@ def test_stable_node_names_for_learners():
     named = {"post": ("encoder/loc", "encoder/scale", "decoder/logits"),
              "slim": ("encoder/mu", "encoder/logvar", "decoder/logits")}
     for model in ("post", "slim"):
-        for fast_input in (False, True):
-            graph = fast.build(defaults(model), fast_input=fast_input).graph
+        for feed_dict in (False, True):
+            graph = fast.build(defaults(model), feed_dict=feed_dict).graph
             for name in ("x", "eps", "prior_eps", "loss/elbo", "loss/reconstruction", "loss/kl",
                          "reconstructions", "x_hat", "prior_samples") + named[model]:
                 graph.get_operation_by_name(name)
@@ -103,7 +103,7 @@ def test_flatten_keeps_the_batch_dimension():
 def test_slim_build_does_not_warn_about_layer_apply():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        slim_vae.build(defaults("slim").replace(fast_input=False))
+        slim_vae.build(defaults("slim"))
     assert not [w for w in caught if "layer.apply" in str(w.message)]
     # The filter is scoped: the user's own warnings still show afterwards.
     with pytest.warns(UserWarning, match="still shown"):
@@ -112,7 +112,7 @@ def test_slim_build_does_not_warn_about_layer_apply():
 
 @pytest.mark.parametrize("module,model", [(post, "post"), (slim_vae, "slim")])
 def test_wrong_shape_fed_names_expected_shape(module, model):
-    handles = module.build(defaults(model).replace(fast_input=False))
+    handles = module.build(defaults(model))
     with pytest.raises(ValueError, match=r"expects images of shape \(N, 784\).*got shape \(4, 28, 28\).*reshape\(-1, 784\)"):
         handles.feed(np.zeros((4, 28, 28), np.float32))
     with pytest.raises(ValueError, match=r"expects noise of shape \(4, %d\)" % handles.code_size):
@@ -127,7 +127,7 @@ def test_wrong_shape_fed_names_expected_shape(module, model):
 @pytest.mark.parametrize("module,model", [(post, "post"), (slim_vae, "slim")])
 def test_fed_noise_determines_the_loss(module, model):
     """x and eps are placeholders with defaults: feeding both fixes the loss exactly."""
-    handles = module.build(defaults(model).replace(fast_input=False))
+    handles = module.build(defaults(model))
     rng = np.random.default_rng(0)
     x = (rng.random((10, 784)) < 0.3).astype(np.float32)
     eps = rng.normal(size=(10, handles.code_size)).astype(np.float32)
@@ -142,7 +142,7 @@ def test_fed_noise_determines_the_loss(module, model):
 @pytest.mark.parametrize("module,model", [(post, "post"), (slim_vae, "slim")])
 def test_the_seed_fixes_the_initial_weights(module, model):
     def initial(seed):
-        handles = module.build(defaults(model).replace(fast_input=False, seed=seed))
+        handles = module.build(defaults(model).replace(seed=seed))
         with handles.graph.as_default():
             variables = v1.trainable_variables()
         with v1.Session(graph=handles.graph) as session:

@@ -40,7 +40,7 @@ def single_steps(config, data, steps, order=None):
     handles = build(config)
     with v1.Session(graph=handles.graph, config=session_config(1, 1)) as session:
         session.run(handles.init_op)
-        handles.input.initialize(session, data, order)
+        handles.input.initialize(session, data, order, end_step=steps)
         losses = [session.run([handles.train_op, handles.loss])[1] for _ in range(steps)]
         return state(session, handles), losses
 
@@ -57,7 +57,7 @@ def test_k_loop_steps_equal_k_single_steps(model, binarize):
     with v1.Session(graph=handles.graph, config=session_config(1, 1)) as session:
         variables = len(handles.graph.get_collection("variables"))
         session.run(handles.init_op)
-        handles.input.initialize(session, data)
+        handles.input.initialize(session, data, end_step=100)
         outputs = [session.run([handles.train_steps, handles.train_run], {handles.steps_per_run: k})[1]
                    for k in (1, 49, 50)]
         assert session.run(handles.global_step) == 100
@@ -77,7 +77,7 @@ def loop_steps(config, data, steps):
     handles = build(config)
     with v1.Session(graph=handles.graph, config=session_config(1, 2)) as session:
         session.run(handles.init_op)
-        handles.input.initialize(session, data)
+        handles.input.initialize(session, data, end_step=steps)
         for _ in range(steps // 50):
             run = session.run([handles.train_steps, handles.train_run])[1]
         return state(session, handles), float(run.loss), handles.graph
@@ -110,7 +110,7 @@ def test_two_towers_take_the_same_steps_up_to_rounding(model, mnist_dir):
 
 
 def test_feed_dict_graphs_have_no_loop():
-    handles = build(defaults("post").replace(fast_input=False))
+    handles = build(defaults("post").replace(feed_dict=True))
     assert handles.train_steps is None and handles.steps_per_run is None and handles.train_run is None
 
 
@@ -124,7 +124,7 @@ def test_the_loop_stops_at_the_exact_first_non_finite_step():
     handles = build(config)
     with v1.Session(graph=handles.graph, config=session_config(1, 1)) as session:
         session.run(handles.init_op)
-        handles.input.initialize(session, data)
+        handles.input.initialize(session, data, end_step=60)
         run = session.run([handles.train_steps, handles.train_run], {handles.steps_per_run: 60})[1]
         assert int(run.nonfinite_step) == bad and int(run.steps) == bad
         assert session.run(handles.global_step) == bad and not np.isfinite(run.loss)

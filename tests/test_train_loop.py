@@ -141,9 +141,9 @@ def test_fed_images_do_not_advance_the_iterator():
     images = np.random.default_rng(0).random((50, 784), dtype=np.float32)
     with v1.Session(graph=handles.graph) as session:
         session.run(handles.init_op)
-        handles.input.initialize(session, images)
+        handles.input.initialize(session, images, end_step=5)
         first = session.run(handles.input.next_batch)
-        handles.input.initialize(session, images)
+        handles.input.initialize(session, images, end_step=5)
         for _ in range(3):
             session.run([handles.elbo, handles.reconstructions], handles.feed(images[:7]))
         np.testing.assert_array_equal(session.run(handles.input.next_batch), first)
@@ -165,14 +165,14 @@ def test_fast_and_feed_paths_compute_the_same_loss(mnist_dir):
     data = model_data.prepare_data(config, read_data_sets(mnist_dir, seed=0))
     losses = {}
     for fast in (True, False):
-        handles = build(config.replace(fast_input=fast))
+        handles = build(config.replace(feed_dict=not fast))
         assert (handles.input is not None) == fast
         with v1.Session(graph=handles.graph) as session:
             session.run(handles.init_op)  # same seed, same initial weights on both graphs
             if fast:
-                handles.input.initialize(session, data.train_images, data.train_start)
+                handles.input.initialize(session, data.train_images, data.train_start, end_step=2)
                 batches = [session.run(handles.input.next_batch) for _ in range(2)]
-                handles.input.initialize(session, data.train_images, data.train_start)
+                handles.input.initialize(session, data.train_images, data.train_start, end_step=2)
                 losses[fast] = [session.run([handles.train_op, handles.loss])[1] for _ in range(2)]
             else:
                 # The fast path's two batches, fed; the noise is the same stateless draw per step.

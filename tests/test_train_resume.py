@@ -45,7 +45,7 @@ def uninterrupted(tmp_path_factory, mnist_dir):
     """300 uninterrupted steps of post (tf.data path) and slim (feed_dict path)."""
     root = tmp_path_factory.mktemp("uninterrupted")
     for model, fast in (("post", True), ("slim", False)):
-        train.run([config(model, mnist_dir, fast_input=fast)], out=str(root / model), progress=False)
+        train.run([config(model, mnist_dir, feed_dict=not fast)], out=str(root / model), progress=False)
     return root
 
 
@@ -62,7 +62,7 @@ def test_one_seed_gives_identical_losses_and_weights(uninterrupted, tmp_path, mn
 @pytest.mark.parametrize("model, fast", [("post", True), ("slim", False)])
 def test_interrupted_and_resumed_equals_uninterrupted(uninterrupted, tmp_path, mnist_dir, model, fast):
     run_dir = tmp_path / "resumed"
-    train.run([config(model, mnist_dir, fast_input=fast, steps=200)], out=str(run_dir), progress=False)
+    train.run([config(model, mnist_dir, feed_dict=not fast, steps=200)], out=str(run_dir), progress=False)
     summary = train.resume(run_dir, steps=300, progress=False)
     assert summary["steps"] == 300 and runs.read_json(run_dir / "config.json")["steps"] == 300
     assert_same_weights(run_dir, uninterrupted / model)

@@ -1,1 +1,1 @@
-"""Benchmarks (not tests): ``legacy-vae bench throughput`` and ``legacy-vae bench quality``."""
+"""Benchmarks (not tests) that print tables: ``legacy-vae bench throughput``, ``quality`` and ``cluster``."""

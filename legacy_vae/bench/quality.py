@@ -42,7 +42,8 @@ def _configs(quick: bool, data_dir):
     configs = {m: defaults(m).replace(data_dir=data_dir) for m in ("post", "slim", "cvae")}
     if quick:
         configs = {m: c.replace(steps=QUICK[m], visualize_every=min(c.visualize_every, QUICK[m]),
-                                checkpoint_every=min(c.checkpoint_every, QUICK[m]))
+                                checkpoint_every=min(c.checkpoint_every, QUICK[m]),
+                                epoch_steps=c.epoch_steps and min(c.epoch_steps, QUICK[m]))
                    for m, c in configs.items()}
     return configs
 

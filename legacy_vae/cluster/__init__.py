@@ -9,12 +9,15 @@ variables and writes the run folder. One module per job:
     netns       the private network namespace a local cluster runs in
     graph       a worker's graph: the model's, variables on the ps, sync option
     sessions    the chief's and the workers' session creators
-    hooks       global-step hooks: stop, who-did-which-update log, the chief's records
+    hooks       global-step hooks: stop, who-did-which-update log
+    chief       the chief's records and its evaluation beside training
     snapshot    the chief evaluates a local copy of the weights, at one step
     worker      one worker's loop
     task        one task per process (python -m legacy_vae.cluster.task)
     processes   starting, logging and ending the task processes
     supervise   the supervisor: start, watch, react to failures, end everything
     command     legacy-vae train --cluster / --resume of a cluster run
-    options     the command-line options
+
+Its options are parsed in ``legacy_vae.cli`` (``cli/cluster.py`` runs them) and
+its benchmark is ``legacy-vae bench cluster`` (``legacy_vae/bench/cluster.py``).
 """

@@ -34,7 +34,7 @@ def cluster_config(config: Config) -> Config:
         raise ValueError(f"the cluster trains the graph models (post, slim), not {config.model}")
     if config.loop != "fast":
         raise ValueError("--cluster has a loop of its own; drop --loop classic")
-    return config.replace(fast_input=False, towers=1)
+    return config.replace(feed_dict=True, towers=1)
 
 
 def plan_path(root) -> Path:

@@ -147,7 +147,7 @@ def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads
         return {"model": config.model, "interrupted": True, "step": record.final_step, "checkpoint": checkpoint}
     # The other workers train on while the chief evaluates, so its evaluations stay in the time.
     train_seconds = max(loop_seconds, 1e-9)
-    results = {"model": config.model, "steps": record.final_step, "seed": config.seed, "fast_input": False,
+    results = {"model": config.model, "steps": record.final_step, "seed": config.seed, "feed_dict": True,
                **(record.results or {}), "validation_elbo": (monitor.last_validation or {}).get("elbo"),
                "train_seconds": train_seconds,
                # Global steps (all workers' updates) per second of the chief's loop.

@@ -10,7 +10,7 @@ from pathlib import Path
 from legacy_vae.config import Config
 
 # Fields a resumed run may change: more steps, or the data found elsewhere.
-RESUMABLE_CHANGES = {"steps", "data_dir", "fast_input"}
+RESUMABLE_CHANGES = {"steps", "data_dir", "feed_dict"}
 
 
 def check_config(config) -> None:

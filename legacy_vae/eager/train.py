@@ -4,8 +4,8 @@ Faithful to the TF2 tutorial: all 60,000 training images (``validation_size=0``,
 so 1875 steps of 32 make an epoch), binarized at 0.5, Adam(1e-4), latent 2, 10
 epochs; after every epoch the ELBO on the 10,000 test images is printed as
 ``Epoch: N, Test set ELBO: X, time elapse for current epoch: T`` and a 4x4 grid
-of decoded test digits is saved. An "epoch" here is ``visualize_every`` steps
-(1875 in the faithful config); ``checkpoint_every`` sets the checkpoints.
+of decoded test digits is saved. An epoch is ``config.epoch_steps`` steps
+(1,875 in the faithful config); ``checkpoint_every`` sets the checkpoints.
 
 Reproducible where the tutorial was not: the batch order (:mod:`order`) and
 all noise are pure functions of (seed, step) and the initializers are seeded
@@ -128,7 +128,7 @@ class _Run:
                 bar.update(1)
                 if step % 50 == 0:
                     bar.set_postfix(loss=f"{values[0]:.2f}")
-                epoch_end = step % config.visualize_every == 0 or step == config.steps
+                epoch_end = step % config.epoch_steps == 0 or step == config.steps
                 if epoch_end:
                     seconds = time.perf_counter() - window_start  # training only, as the tutorial timed it
                     self.end_of_epoch(step, sums / (step - window_first), seconds, bar)
@@ -164,7 +164,7 @@ class _Run:
         return summary
 
     def end_of_epoch(self, step: int, train_means, seconds: float, bar) -> None:
-        epoch = math.ceil(step / self.config.visualize_every)
+        epoch = math.ceil(step / self.config.epoch_steps)
         test = self.evaluate()
         wall = time.time()
         runs.append_metric(self.metrics, {"model": "cvae", "step": step, "split": "train", "elbo": -train_means[0],

@@ -41,12 +41,12 @@ v1 = tf.compat.v1
 STEPS_PER_RUN = 50  # default length of one train_steps run (measured: more gains little)
 
 
-def build(config, fast_input=None, device=None):
-    """The model's graph for the training loop: with tf.data and ``train_steps`` when
-    ``fast_input`` (default ``config.fast_input``), else the model's own feed_dict graph.
+def build(config, feed_dict=None, device=None):
+    """The model's graph for the training loop: the model's own graph when ``feed_dict``
+    (default ``config.feed_dict``), else that graph with tf.data and ``train_steps``.
     ``device``: a device function for the whole graph (see the builders)."""
-    fast_input = config.fast_input if fast_input is None else fast_input
-    if not fast_input:
+    feed_dict = config.feed_dict if feed_dict is None else feed_dict
+    if feed_dict:
         return models.builder(config.model)(config, device=device)
     made = []
 

@@ -133,18 +133,17 @@ class FiniteLossGuard(StepHook):
 
 
 class InputInitHook(v1.train.SessionRunHook):
-    """Start the tf.data iterator at the restored global step (0 for a new run).
+    """Start the tf.data iterator at the restored global step (0 for a new run), in the
+    batch order of a DataSet in ``order_state`` (before its first batch) up to ``end_step``."""
 
-    ``order_state`` is the train DataSet's state before its first batch: the
-    iterator replays that DataSet's batch order.
-    """
-
-    def __init__(self, handles, train_images, order_state):
+    def __init__(self, handles, train_images, order_state, end_step):
         self.handles, self.train_images, self.order_state = handles, train_images, order_state
+        self.end_step = end_step
 
     def after_create_session(self, session, coord):
         step = int(session.run(self.handles.global_step))
-        self.handles.input.initialize(session, self.train_images, self.order_state, start_step=step)
+        self.handles.input.initialize(session, self.train_images, self.order_state, start_step=step,
+                                      end_step=max(step, self.end_step))
 
 
 class TrainMetricsHook(StepHook):

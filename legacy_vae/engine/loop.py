@@ -161,7 +161,7 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
             all_hooks = [
                 # First: it raises before the saver can see a non-finite step.
                 hooks.FiniteLossGuard(handles, folder.checkpoints),
-                *([hooks.InputInitHook(handles, data.train_images, data.train_start)] if fast else []),
+                *([hooks.InputInitHook(handles, data.train_images, data.train_start, config.steps)] if fast else []),
                 stopper,
                 (hooks.LoopSummaryHook(handles, writer, log_every, train_summary) if fast else
                  v1.train.SummarySaverHook(save_steps=log_every, summary_writer=writer, summary_op=train_summary)),
@@ -200,7 +200,7 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
         return {"model": config.model, "interrupted": True, "step": validation.step, "checkpoint": checkpoint}
     train_seconds = clock.seconds()
     results = {"model": config.model, "steps": validation.step, "seed": config.seed,
-               "fast_input": fast, **(validation.results or {}),
+               "feed_dict": not fast, **(validation.results or {}),
                "validation_elbo": (monitor.last_validation or {}).get("elbo"),
                "train_seconds": train_seconds,
                "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,

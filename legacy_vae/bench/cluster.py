@@ -1,10 +1,10 @@
 """Cluster benchmarks: steps/s by number of workers, async vs sync, bytes per update.
 
-    python -m legacy_vae.cluster.bench workers [--model post] [--steps 2000] [--workers 1 2 4]
-    python -m legacy_vae.cluster.bench sync    [--model post] [--steps 2000] [--workers 2]
+    legacy-vae bench cluster [--model post] [--steps 2000] [--workers 1 2 4]
+    legacy-vae bench cluster --sync --workers 2
 
 Each row is one local cluster run (``legacy-vae train --cluster``) in a
-folder under ``--out``; the workers bench first runs the single-process
+folder under ``--out``; without ``--sync`` it first runs the single-process
 loops (the fast loop, and feed_dict with one tower: what a cluster worker
 runs) for comparison, and every row gives the machine's 1-minute load
 average at its end (the machine is shared: rates only compare at like loads).
@@ -24,7 +24,6 @@ the tasks sent each other (start-up, the chief's snapshots).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -32,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from legacy_vae import runs
+from legacy_vae import runs, tables
 from legacy_vae.cluster import command
 from legacy_vae.config import defaults
 
@@ -57,7 +56,7 @@ def parameter_count(model: str) -> int:
 
     from legacy_vae.models import builder as model_builder
 
-    handles = model_builder(model)(defaults(model).replace(fast_input=False, towers=1))
+    handles = model_builder(model)(defaults(model).replace(feed_dict=True, towers=1))
     with handles.graph.as_default():
         return sum(v.shape.num_elements() for v in tf.compat.v1.trainable_variables())
 
@@ -123,22 +122,20 @@ def one_run(model, ps, workers, steps, sync, out: Path) -> dict:
 
 
 def table(rows) -> str:
-    header = ("model", "ps", "workers", "mode", "steps", "steps/s", "images/s", "CPU ms/gradient", "test ELBO",
-              "MB/gradient", "wall s", "load")
-    lines = [header]
+    header = ("layout", "steps", "steps/s", "images/s", "CPU ms/gradient", "test ELBO", "MB/gradient", "wall s",
+              "load")
+    lines = []
     for r in rows:
         rate = r["steps_per_second"]
         batch = defaults(r["model"]).batch_size * (r["workers"] if r["sync"] else 1)
-        mode = r.get("label") or ("sync" if r["sync"] else "async")
+        layout = r.get("label") or f"{r['ps']} ps + {r['workers']} workers, {'sync' if r['sync'] else 'async'}"
         mb = r.get("mb_per_gradient")
-        lines.append((r["model"], str(r["ps"] or "-"), str(r["workers"] or "-"), mode,
-                      str(r["steps"]), f"{rate:.1f}" if rate else "-", f"{rate * batch:.0f}" if rate else "-",
+        lines.append((f"{r['model']}: {layout}", r["steps"], f"{rate:.1f}" if rate else "-",
+                      f"{rate * batch:,.0f}" if rate else "-",
                       f"{r['cpu_ms_per_update']:.1f}" if r.get("cpu_ms_per_update") else "-",
-                      f"{r['test_elbo']:.2f}", f"{mb:.2f}" if mb else "-",
-                      f"{r['wall_seconds']:.0f}", f"{r['load']:.1f}"))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines]
-    return "\n".join([text[0], "  ".join("-" * w for w in widths)] + text[1:])
+                      f"{r['test_elbo']:.2f}", f"{mb:.2f}" if mb else "-", f"{r['wall_seconds']:.0f}",
+                      f"{r['load']:.1f}"))
+    return tables.table(header, lines)
 
 
 def paper(model: str, floats: int) -> str:
@@ -152,34 +149,23 @@ def paper(model: str, floats: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m legacy_vae.cluster.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("bench", choices=("workers", "sync"))
-    parser.add_argument("--model", choices=("post", "slim"), default="post")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--workers", type=int, nargs="+", help="workers: 1 2 4 (workers bench), 2 (sync bench)")
-    parser.add_argument("--out", default=None, help="folder of the runs (default runs/bench-cluster-<time>)")
-    parser.add_argument("--json", help="also write the rows as JSON")
-    args = parser.parse_args(argv)
-    out = Path(args.out) if args.out else runs.default_run_dir("bench-cluster")
+def main(model="post", steps=2000, workers=(1, 2, 4), sync=False, out=None, json_path=None) -> list:
+    """Print the table (and the ps traffic on paper); return its rows.
+
+    Without ``sync``: the two single-process loops, then one asynchronous run
+    per number of ``workers``. With ``sync``: for each number of workers an
+    async and a sync run of the same length.
+    """
+    out = Path(out) if out else runs.default_run_dir("bench-cluster")
     rows = []
-    if args.bench == "workers":
+    if not sync:
         for feed_dict in (False, True):
-            rows.append(single_run(args.model, args.steps, out / f"{args.model}-single-"
-                                   f"{'feed' if feed_dict else 'fast'}", feed_dict))
-        for n in args.workers or (1, 2, 4):
-            rows.append(one_run(args.model, 1, n, args.steps, False, out / f"{args.model}-ps1-w{n}"))
-    else:
-        for n in args.workers or (2,):
-            for sync in (False, True):
-                rows.append(one_run(args.model, 1, n, args.steps, sync,
-                                    out / f"{args.model}-ps1-w{n}-{'sync' if sync else 'async'}"))
+            rows.append(single_run(model, steps, out / f"{model}-single-{'feed' if feed_dict else 'fast'}", feed_dict))
+    for n in workers:
+        for mode in ((False, True) if sync else (False,)):
+            rows.append(one_run(model, 1, n, steps, mode, out / f"{model}-ps1-w{n}-{'sync' if mode else 'async'}"))
     print(table(rows))
-    print(paper(args.model, parameter_count(args.model)))
-    if args.json:
-        runs.write_json(args.json, {"rows": rows})
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    print(paper(model, parameter_count(model)))
+    if json_path:
+        runs.write_json(json_path, {"rows": rows})
+    return rows

@@ -1,4 +1,4 @@
-"""The cluster options of ``legacy-vae train`` and what they run.
+"""What ``legacy-vae train``'s cluster options run (the options themselves: ``parser``).
 
     --cluster ps=P,workers=N   a local cluster: one process per task on 127.0.0.1
     --cluster-spec JSON        one task of a cluster given from outside (JSON, @file or TF_CONFIG)
@@ -11,26 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from legacy_vae import runs
-
-
-def add(parser) -> None:
-    group = parser.add_argument_group(
-        "cluster (TensorFlow's distributed runtime: parameter servers and workers, worker 0 the chief)")
-    group.add_argument("--cluster", metavar="ps=P,workers=N",
-                       help="train on a local cluster of P parameter servers and N workers, one process "
-                            "each on free ports of 127.0.0.1, asynchronously unless --sync")
-    group.add_argument("--cluster-spec", metavar="JSON",
-                       help="run one task of a cluster given from outside: a ClusterSpec JSON "
-                            '(\'{"ps": ["host:port"], "worker": ["host:port", ...]}\'), @FILE, or TF_CONFIG '
-                            "to read that variable; with --task, or a TF_CONFIG-shaped JSON")
-    group.add_argument("--task", metavar="JOB:I", help="this process's task in --cluster-spec: ps:0, worker:0 "
-                                                       "(the chief, writes the run folder), worker:1, ...")
-    group.add_argument("--sync", action="store_true",
-                       help="synchronous training: every step averages one gradient from each worker "
-                            "(SyncReplicasOptimizer)")
-    group.add_argument("--no-isolation", action="store_true",
-                       help="run the local cluster on the machine's network; TensorFlow's servers then listen "
-                            "on every interface (the default runs them in a private network namespace)")
 
 
 def wanted(args) -> bool:

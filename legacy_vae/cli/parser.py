@@ -1,19 +1,14 @@
-"""The ``legacy-vae`` command (``train``, ``evaluate``, ``data``, ``bench``, ``notebooks``):
-argparse only, then one call into the package; ``legacy-vae COMMAND --help`` shows each.
+"""The arguments of ``legacy-vae`` and its subcommands (argparse, and nothing else).
 
-A bad option or value exits with status 2 and one line; a failure at run time
-with 1 and one line (``--verbose`` adds the traceback); Ctrl-C with 130 and
-SIGTERM with 143, each after saving a checkpoint (legacy_vae.failures).
+A bad option or value is one line on stderr and exit status 2 (``_Parser``).
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from legacy_vae.cluster import options as cluster_options
-
 MODEL_CHOICES = ("both", "post", "slim", "cvae")
+DESCRIPTION = "The legacy-vae command: train, evaluate, data, bench, notebooks."
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -68,7 +63,7 @@ def _exit_statuses() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     epilog = _exit_statuses()
-    parser = _Parser(prog="legacy-vae", description=__doc__.split("\n")[0], epilog=epilog,
+    parser = _Parser(prog="legacy-vae", description=DESCRIPTION, epilog=epilog,
                      formatter_class=_Formatter)
     from legacy_vae import __version__
 
@@ -90,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--binarize", choices=("none", "static", "dynamic"),
                        help="grey levels (post default), threshold 0.5 (slim, cvae) or a fresh draw per batch")
     train.add_argument("--visualize-every", type=_positive_int, metavar="N",
-                       help="validation ELBO and reconstruction figures every N steps (default 1000)")
+                       help="post, slim: validation ELBO and figures every N steps (post 600, slim 1000)")
+    train.add_argument("--epoch-steps", type=_positive_int, metavar="N",
+                       help="cvae: steps per epoch, each ending with the test ELBO and a digit grid (1875)")
     train.add_argument("--checkpoint-every", type=_positive_int, metavar="N", help="checkpoint every N steps")
     train.add_argument("--seed", type=_nonnegative_int, help="one seed makes a run repeatable (default 0)")
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/<model>-<timestamp>)")
@@ -108,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "seeds' own feed_dict loop (legacy_vae/models/classic.py), same weights, slower")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.add_argument("--verbose", action="store_true", help="on a failure, also print the Python traceback")
-    cluster_options.add(train)
+    _cluster_arguments(train)
 
     evaluate = sub.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood of a run",
                               description="Evaluate every model in RUN_DIR (its newest intact checkpoint); "
@@ -147,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--out", metavar="DIR", help="where the runs go (default runs/bench-quality-<timestamp>)")
     quality.add_argument("--data-dir", metavar="DIR")
     quality.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    cluster = kinds.add_parser("cluster", help="steps/s, CPU and traffic per update of local clusters; async vs sync")
+    cluster.add_argument("--model", choices=("post", "slim"), default="post")
+    cluster.add_argument("--steps", type=_positive_int, default=2000, help="updates per run")
+    cluster.add_argument("--workers", type=_positive_int, nargs="+", default=[1, 2, 4],
+                         help="one async run per number of workers, each with one parameter server")
+    cluster.add_argument("--sync", action="store_true",
+                         help="instead: async against sync (SyncReplicasOptimizer) for each --workers")
+    cluster.add_argument("--out", metavar="DIR", help="where the runs go (default runs/bench-cluster-<timestamp>)")
+    cluster.add_argument("--json", metavar="PATH", help="also write the results as JSON")
 
     notebooks = sub.add_parser("notebooks", help="run every notebook and write them as a static HTML site",
                                description="Execute the notebooks top to bottom and write DIR/index.html and one "
@@ -159,92 +165,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train_configs(args):
-    from legacy_vae.config import defaults
-
-    names = ("post", "slim") if args.model == "both" else (args.model,)
-    overrides = {key: value for key, value in {
-        "steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-        "code_size": args.code_size, "binarize": args.binarize, "visualize_every": args.visualize_every,
-        "checkpoint_every": args.checkpoint_every, "seed": args.seed, "data_dir": args.data_dir,
-        "towers": args.towers,
-    }.items() if value is not None}
-    if args.towers is not None and (args.feed_dict or args.loop == "classic" or "cvae" in names):
-        raise ValueError("--towers splits the batches of the fast tf.data loop of post and slim; it does not "
-                         "apply with --feed-dict, --loop classic or --model cvae (drop one of them)")
-    if args.feed_dict and args.loop == "classic":
-        raise ValueError("--feed-dict is an option of the fast loop; the classic loop always feeds its batches")
-    if args.feed_dict:
-        overrides["fast_input"] = False
-    overrides["loop"] = args.loop
-    return [defaults(name).replace(**overrides) for name in names]
-
-
-def _run(args) -> int:
-    if args.command == "train":
-        from legacy_vae import train
-
-        if cluster_options.wanted(args):
-            return cluster_options.run(args, lambda: _train_configs(args))
-        if args.resume:
-            train.resume(args.resume, steps=args.steps, progress=not args.no_progress)
-        else:
-            train.run(_train_configs(args), out=args.out, progress=not args.no_progress)
-        return 0
-    if args.command == "evaluate":
-        from legacy_vae import evaluate
-
-        evaluate.main(args.run_dir, iw_samples=args.iw_samples, split=args.split, seed=args.seed,
-                      limit=args.limit, data_dir=args.data_dir, progress=not args.no_progress,
-                      binarize=args.binarize)
-        return 0
-    if args.command == "data":
-        from legacy_vae.data import describe
-
-        print(describe(args.data_dir, download=not args.no_download))
-        return 0
-    if args.command == "bench":
-        if args.bench == "throughput":
-            from legacy_vae.bench import throughput
-
-            throughput.main(repeats=args.repeats, steps=args.steps, models=args.models, json_path=args.json)
-        else:
-            from legacy_vae.bench import quality
-
-            quality.main(quick=args.quick, iw_samples=args.iw_samples, out=args.out,
-                         data_dir=args.data_dir, json_path=args.json)
-        return 0
-    if args.command == "notebooks":
-        from legacy_vae import notebooks_html
-
-        try:
-            pages = notebooks_html.build(args.html, steps=args.steps, only=args.only)
-        except notebooks_html.SiteError as error:
-            sys.stderr.write(f"legacy-vae notebooks: {error}\n")
-            return 1
-        print(f"{len(pages)} notebooks written to {os.path.join(args.html, 'index.html')}")
-        return 0
-    raise AssertionError(args.command)
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    # Quieten TensorFlow's C++ start-up banner for command-line use; a user's own setting wins.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if args.command in ("train", "evaluate", "bench"):
-        # Thread pools of each session's own must be asked for before TensorFlow starts.
-        from legacy_vae.engine.threads import thread_env
-
-        thread_env()
-    from legacy_vae import failures
-
-    # Schedulers and `timeout` stop a job with SIGTERM: save a checkpoint as on Ctrl-C.
-    with failures.sigterm_as_interrupt():
-        try:
-            return _run(args)
-        except (KeyboardInterrupt, Exception) as error:
-            return failures.report(error, f"legacy-vae {args.command}", verbose=getattr(args, "verbose", False))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _cluster_arguments(parser) -> None:
+    group = parser.add_argument_group(
+        "cluster (TensorFlow's distributed runtime: parameter servers and workers, worker 0 the chief)")
+    group.add_argument("--cluster", metavar="ps=P,workers=N",
+                       help="train on a local cluster of P parameter servers and N workers, one process "
+                            "each on free ports of 127.0.0.1, asynchronously unless --sync")
+    group.add_argument("--cluster-spec", metavar="JSON",
+                       help="run one task of a cluster given from outside: a ClusterSpec JSON "
+                            '(\'{"ps": ["host:port"], "worker": ["host:port", ...]}\'), @FILE, or TF_CONFIG '
+                            "to read that variable; with --task, or a TF_CONFIG-shaped JSON")
+    group.add_argument("--task", metavar="JOB:I", help="this process's task in --cluster-spec: ps:0, worker:0 "
+                                                       "(the chief, writes the run folder), worker:1, ...")
+    group.add_argument("--sync", action="store_true",
+                       help="synchronous training: every step averages one gradient from each worker "
+                            "(SyncReplicasOptimizer)")
+    group.add_argument("--no-isolation", action="store_true",
+                       help="run the local cluster on the machine's network; TensorFlow's servers then listen "
+                            "on every interface (the default runs them in a private network namespace)")
