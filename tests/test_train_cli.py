@@ -84,3 +84,29 @@ def test_resume_of_a_missing_folder_is_refused(tmp_path):
     result = legacy_vae("--resume", str(tmp_path / "nowhere"), cwd=tmp_path, timeout=120)
     assert result.returncode == 2
     assert "nowhere: no such folder" in result.stderr
+
+
+def test_readmes_gallery_script_makes_small_pngs_from_a_run(both, tmp_path):
+    """docs/gallery.py, as README runs it, on this short run (and a stand-in CVAE manifold)."""
+    import importlib.util
+
+    from PIL import Image
+
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "gallery.py")
+    spec = importlib.util.spec_from_file_location("gallery", script)
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    cvae = tmp_path / "cvae" / "figures"
+    cvae.mkdir(parents=True)
+    Image.new("RGB", (500, 500), "white").save(cvae / "manifold.png")
+    run, out = both[0] / "run", tmp_path / "docs"
+    out.mkdir()
+    made = [gallery.side_by_side(run, out), gallery.post_epochs(run, out), gallery.cvae_manifold(cvae.parent, out),
+            gallery.kl_monte_carlo(run, out, images=20, max_draws=2000)]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in made)  # no partial files left
+    for path in made:
+        image = Image.open(path)
+        assert image.mode == "P" and path.stat().st_size < 100_000, path
+    # The epochs sheet stacks the rows of steps 0 and 200 (the last).
+    row = Image.open(run / "post" / "figures" / "epoch-step0.png")
+    assert Image.open(made[1]).height == pytest.approx(2 * row.height * 2 / 3, abs=2)
