@@ -37,7 +37,7 @@ setup(
         # `legacy-vae notebooks --html DIR`: run the notebooks, write them as pages, math as MathML.
         "notebooks": NOTEBOOKS,
         # The tests run every notebook (00 included) and use TFP as an independent oracle.
-        "test": ["pytest", *NOTEBOOKS, *TF1],
+        "test": ["pytest", "pytest-xdist", *NOTEBOOKS, *TF1],
     },
     entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:main"]},
     classifiers=[
