@@ -174,17 +174,19 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path, mnist_dir, commands):
     assert np.isfinite(results["test_elbo"])
 
 
-def test_a_killed_chief_resumes_from_its_last_checkpoint(tmp_path, mnist_dir, commands):
+@pytest.mark.parametrize("task, says", [("worker:0", "the chief (worker:0) killed by SIGKILL"),
+                                        ("ps:0", "ps:0 killed by SIGKILL")])
+def test_a_killed_chief_or_ps_stops_the_cluster_and_a_restart_resumes(tmp_path, mnist_dir, commands, task, says):
     run = tmp_path / "run"
     command = Command(tmp_path, run, ["--model", "post", "--cluster", "ps=1,workers=1", "--steps", 300,
                                       "--visualize-every", 300, "--checkpoint-every", 50, "--out", run], mnist_dir)
     commands.append(command)
     command.wait_for(lambda: (checkpoint_step(run) or 0) > 0, timeout=240, what="a checkpoint past step 0")
-    os.kill(command.pids()["worker:0"], signal.SIGKILL)
+    os.kill(command.pids()[task], signal.SIGKILL)
     status, out, err = command.finish(timeout=120)
     assert status == 1
     line = err.strip().splitlines()[-1]
-    assert "the chief (worker:0) killed by SIGKILL" in line and f"--resume {run}" in line
+    assert says in line and f"--resume {run}" in line, err[-2000:]
     assert not command.leftovers()
     saved = checkpoint_step(run)
     assert 0 < saved < 300
@@ -197,29 +199,6 @@ def test_a_killed_chief_resumes_from_its_last_checkpoint(tmp_path, mnist_dir, co
     results = json.loads((run / "results.json").read_text())
     assert results["start_step"] == saved and results["steps"] >= 300
     assert f"worker 0: training from global step {saved} to 300" in out
-
-
-def test_a_killed_ps_stops_the_cluster_in_one_line_and_a_restart_resumes(tmp_path, mnist_dir, commands):
-    run = tmp_path / "run"
-    command = Command(tmp_path, run, ["--model", "post", "--cluster", "ps=1,workers=1", "--steps", 300,
-                                      "--visualize-every", 300, "--checkpoint-every", 50, "--out", run], mnist_dir)
-    commands.append(command)
-    command.wait_for(lambda: (checkpoint_step(run) or 0) > 0, timeout=240, what="a checkpoint past step 0")
-    os.kill(command.pids()["ps:0"], signal.SIGKILL)
-    status, out, err = command.finish(timeout=120)
-    assert status == 1
-    line = err.strip().splitlines()[-1]
-    assert "ps:0 killed by SIGKILL" in line and f"--resume {run}" in line, err[-2000:]
-    assert not command.leftovers()
-    saved = checkpoint_step(run)
-    assert 0 < saved < 300
-
-    again = Command(tmp_path, run, ["--resume", run], mnist_dir, name="resume")
-    commands.append(again)
-    status, out, err = again.finish(timeout=300)
-    assert status == 0, err[-3000:]
-    assert not again.leftovers()
-    assert json.loads((run / "results.json").read_text())["start_step"] == saved
 
 
 def test_sigterm_stops_the_whole_cluster_with_a_checkpoint(tmp_path, mnist_dir, commands):

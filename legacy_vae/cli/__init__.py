@@ -1,5 +1,9 @@
 """The ``legacy-vae`` command (``train``, ``evaluate``, ``data``, ``bench``, ``notebooks``):
-argparse only, then one call into the package; ``legacy-vae COMMAND --help`` shows each.
+the options become a config or arguments, then one call into the package.
+
+    parser.py    every option of every subcommand (argparse lives here only)
+    cluster.py   what the cluster options of ``train`` run
+    here         ``main``: parse, build the configs, call, turn failures into exit statuses
 
 A bad option or value exits with status 2 and one line; a failure at run time
 with 1 and one line (``--verbose`` adds the traceback); Ctrl-C with 130 and
