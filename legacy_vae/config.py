@@ -104,7 +104,7 @@ class Config:
         data.setdefault("towers", 1)  # written before towers existed: every batch was one tower
         if "fast_input" in data:  # 0.2's first name for the input choice
             data["feed_dict"] = not data.pop("fast_input")
-        if data.get("model") == "cvae":  # before 0.2.1 the cvae's epoch was visualize_every
+        if data.get("model") == "cvae":  # in 0.2's first builds the cvae's epoch was visualize_every
             data.setdefault("epoch_steps", data.get("visualize_every"))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
