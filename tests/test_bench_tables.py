@@ -54,3 +54,28 @@ def test_unknown_variant_and_bad_options_are_refused(capsys):
         cli.main(["bench", "throughput", "--repeats", "0"])
     assert error.value.code == 2
     assert "expected a positive integer" in capsys.readouterr().err
+
+
+def test_cluster_table_rate_images_and_ps_traffic_on_paper(tmp_path):
+    """bench cluster's rows (made up), its update-rate reading of the logs, and the bandwidth on paper."""
+    from legacy_vae.bench import cluster
+
+    logs = tmp_path / "cluster"
+    logs.mkdir()
+    # Worker 1 starts at t=1: the window runs from there to the last update, 4 updates in 2 s.
+    (logs / "updates-worker0.jsonl").write_text("".join(json.dumps({"step": s, "time": t}) + "\n"
+                                                        for s, t in ((1, 0.0), (2, 1.0), (4, 3.0))))
+    (logs / "updates-worker1.jsonl").write_text("".join(json.dumps({"step": s, "time": t}) + "\n"
+                                                        for s, t in ((3, 1.0), (5, 2.0))))
+    rate = cluster.update_rate(tmp_path)
+    assert rate["window_updates"] == 4 and rate["steps_per_second"] == pytest.approx(1.5)
+    rows = [{"model": "post", "ps": 1, "workers": 2, "sync": sync, "steps": 2000, "steps_per_second": 40.0,
+             "cpu_ms_per_update": 35.0, "test_elbo": -158.5, "mb_per_gradient": 3.2, "wall_seconds": 90,
+             "load": 2.0} for sync in (False, True)]
+    lines = cluster.table(rows).splitlines()
+    assert "post: 1 ps + 2 workers, async" in lines[2] and "4,000" in lines[2]  # 40 steps/s x 100 images
+    assert "post: 1 ps + 2 workers, sync" in lines[3] and "8,000" in lines[3]   # each step averages 2 batches
+    paper = cluster.paper("post", 396_388)
+    # Pulls leave the ps and gradients arrive on the two directions of a full-duplex link:
+    # 10 Gb/s = 1.25e9 B/s each way, over 396,388 x 4 B per update.
+    assert "3.17 MB" in paper and "on 10 Gb/s: at most 788 updates/s" in paper
