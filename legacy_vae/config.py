@@ -49,7 +49,7 @@ class Config:
     # and gradient, summed in another order, so it is part of the run's record.
     towers: int = 2
     # "classic": the seeds' own feed_dict loop (legacy_vae.models.classic);
-    # "fast": the engine (legacy_vae.graph), which ends with the same weights.
+    # "fast": the engine (legacy_vae.engine), which ends with the same weights.
     loop: str = "fast"
     # The cvae's epoch in steps (the tutorial's 60,000 images / 32 = 1,875): a
     # test ELBO line and a grid of decoded digits at the end of each. Only the

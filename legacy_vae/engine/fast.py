@@ -1,7 +1,7 @@
 """The fast engine's graph: a model's own graph plus tf.data input and many steps per run.
 
 ``build(config)`` asks the model's builder (legacy_vae.models.post / slim_vae)
-for its graph with ``x`` defaulting to a ``tf.data`` batch (legacy_vae.graph.
+for its graph with ``x`` defaulting to a ``tf.data`` batch (legacy_vae.engine.
 pipeline, in the same order as ``DataSet.next_batch``), then adds
 ``train_steps``: a ``tf.compat.v1.while_loop`` that runs ``steps_per_run``
 training steps inside one ``session.run``. Each iteration is one

@@ -7,7 +7,7 @@
 
 No tf.data, no hooks, no towers: a ``tf.compat.v1.Session``, ``feed_dict`` and
 Python loops. ``legacy-vae train --loop classic`` runs these; the default fast
-loop (legacy_vae.graph) trains the very same graph faster, and the tests show
+loop (legacy_vae.engine) trains the very same graph faster, and the tests show
 that for one seed and step count both end with identical weights. Where these
 loops depart from the seeds (README lists why): the noise is keyed on the
 global step instead of drawn afresh by the graph, the prior samples reuse one
