@@ -62,14 +62,18 @@ def parameter_count(model: str) -> int:
 
 
 # The CPU time of `legacy-vae train` from its first line to its last (TensorFlow's import left out).
-_TIMED = ("import json, sys, time; from legacy_vae.cli import main; began = time.process_time(); main(sys.argv[1:]); "
+_TIMED = ("import json, sys, time; from legacy_vae.cli import main; began = time.process_time(); "
+          "status = main(sys.argv[1:]); status and sys.exit(status); "
           "print(json.dumps({'cpu_seconds': time.process_time() - began}))")
 
 
 def _timed_train(model, steps, out: Path, options) -> float:
     done = subprocess.run([sys.executable, "-c", _TIMED, "train", "--model", model, "--steps", str(steps),
                            "--visualize-every", str(steps), "--checkpoint-every", str(steps), "--no-progress",
-                           "--out", str(out), *options], check=True, capture_output=True, text=True)
+                           "--out", str(out), *options], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"legacy-vae train for the benchmark failed (status {done.returncode}): "
+                           f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'no output'}")
     return json.loads(done.stdout.strip().splitlines()[-1])["cpu_seconds"]
 
 
@@ -79,7 +83,7 @@ def single_run(model, steps, out: Path, feed_dict: bool) -> dict:
     Its CPU per update is the difference of a run of ``steps`` and one of a
     tenth as many, so that start-up, evaluations and figures cancel out.
     """
-    options = ["--feed-dict", "--towers", "1"] if feed_dict else []
+    options = ["--feed-dict"] if feed_dict else []  # feed_dict runs the model's own graph: one tower
     short = max(1, steps // 10)
     started = time.perf_counter()
     cpu = _timed_train(model, steps, out, options)
