@@ -89,7 +89,7 @@ def test_unknown_notebook_is_a_usage_error(capsys, tmp_path):
     assert "no notebook 99 (have: 00_tf1_code_on_tf2.ipynb, 01_post_vae.ipynb" in capsys.readouterr().err
 
 
-def test_the_command_writes_every_notebook_with_every_figure(tmp_path, mnist_dir, monkeypatch):
+def test_the_command_writes_every_notebook_with_every_figure(tmp_path, mnist_dir, monkeypatch, capsys):
     monkeypatch.setenv("LEGACY_VAE_DATA", str(mnist_dir))
     monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_TEST_IMAGES", "1000")  # notebook 06's test set, as in the tests
     out = tmp_path / "site"
@@ -108,3 +108,9 @@ def test_the_command_writes_every_notebook_with_every_figure(tmp_path, mnist_dir
         assert not fetches(page), (name, fetches(page))
         assert "$$" not in page.replace("`$$`", ""), f"{name}: a formula was left to MathJax"
     assert image_outputs(out / "01_post_vae.ipynb") >= 10  # 7 graph pictures, the curves, codes, samples
+    # The command prints each notebook's figures and run time, then where the site is.
+    printed = capsys.readouterr().out.splitlines()
+    for name in names:
+        assert any(re.fullmatch(rf"{re.escape(name)}: {image_outputs(out / name)} figures, run in \d+ s", line)
+                   for line in printed), (name, printed)
+    assert printed[-1] == f"{len(names)} notebooks written to {out / 'index.html'}"
