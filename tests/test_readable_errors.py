@@ -1,8 +1,12 @@
 """Graph execution errors: short in %xmode Minimal, whole otherwise, and the exception untouched."""
+import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy_vae import pitfalls, readable_errors
+from legacy_vae import readable_errors
+from legacy_vae.models import layers
+
+v1 = tf.compat.v1
 
 # A cell that runs a variable before its initializer: TensorFlow's message carries the build stack.
 UNINITIALIZED_CELL = """
@@ -15,8 +19,19 @@ with tf.compat.v1.Session(graph=graph) as sess:
 """
 
 
+def _uninitialized_message():
+    """TensorFlow's message for a layer run before its initializer (notebook 04, section 5)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        loss = tf.reduce_sum(layers.dense(x, 3, tf.nn.relu, name="hidden"))
+    with v1.Session(graph=graph) as sess, pytest.raises(tf.errors.FailedPreconditionError) as raised:
+        sess.run(loss, {x: np.ones((2, 4), np.float32)})
+    return str(raised.value)
+
+
 def test_shorten_keeps_the_reason_and_drops_the_frames():
-    message = pitfalls.uninitialized_variable().message
+    message = _uninitialized_message()
     assert message.count('File "') > 5  # what there is to shorten
 
     short = readable_errors.shorten(message)
