@@ -21,8 +21,8 @@ from legacy_vae.migrate.checkpoint import Checkpoint, read
 from legacy_vae.migrate.convert import Conversion, assign, convert, load_checkpoint, save_weights
 from legacy_vae.migrate.errors import MigrationError
 from legacy_vae.migrate.mapping import keras_weights, match
-from legacy_vae.migrate.models import elbo, for_config, post_model, slim_model
+from legacy_vae.migrate.models import elbo, for_config, post_model, slim_model, tf1_graph, tf2_loss
 
 __all__ = ["Checkpoint", "Conversion", "MigrationError", "ParityError", "ParityReport", "assert_parity", "assign",
            "check", "convert", "elbo", "for_config", "keras_weights", "load_checkpoint", "match", "post_model",
-           "read", "save_weights", "slim_model"]
+           "read", "save_weights", "slim_model", "tf1_graph", "tf2_loss"]

@@ -3,8 +3,8 @@
     report = check(build_tf1, tf2_loss, model, {"x": images, "eps": noise})
     assert_parity(build_tf1, tf2_loss, model, inputs)     # the same, raising for pytest
 
-``build_tf1()`` is called inside a new ``tf.Graph`` and returns ``(feeds,
-loss)``: ``feeds`` a dict {key: tensor to feed} (placeholders, or any tensor
+``build_tf1()`` is called inside a new ``tf.Graph`` (or makes one of its
+own, as the package's builders do) and returns ``(feeds, loss)``: ``feeds`` a dict {key: tensor to feed} (placeholders, or any tensor
 TF1 lets you feed, such as the noise a sampler drew), ``loss`` a scalar.
 ``tf2_loss(**inputs)`` computes the same loss eagerly from the model.
 Both receive ``inputs`` (arrays, by key), so the same digits and the same
@@ -105,9 +105,10 @@ def check(build_tf1, tf2_loss, model, inputs: dict, *, checkpoint=None, name_map
     import tensorflow as tf
 
     v1 = tf.compat.v1
-    graph = tf.Graph()
-    with graph.as_default():
+    with tf.Graph().as_default():
         feeds, loss = build_tf1()
+    graph = loss.graph  # the one made here, or one that build_tf1 made itself (the package's builders do)
+    with graph.as_default():
         if set(feeds) != set(inputs):
             raise ValueError(f"build_tf1 feeds {sorted(feeds)} but inputs has {sorted(inputs)}: give one array "
                              f"per fed tensor, under the same keys")

@@ -46,10 +46,9 @@ class Checkpoint:
 
 
 def resolve(path) -> str:
-    """The checkpoint prefix that ``path`` names: a prefix itself, or a folder with a ``checkpoint`` file.
-
-    A run folder of this package (``config.json`` and ``checkpoints/``) is the
-    business of :mod:`legacy_vae.migrate.package`.
+    """The checkpoint prefix that ``path`` names: a prefix itself, a run folder of this package
+    (its newest intact checkpoint), or a folder holding a checkpoint (its ``checkpoint`` file's
+    latest, else the newest ``*.index``).
     """
     text = os.fspath(path)
     if os.path.isfile(text + ".index"):
@@ -59,6 +58,13 @@ def resolve(path) -> str:
     data = re.match(r"^(.*)\.data-\d+-of-\d+$", text)
     if data and os.path.isfile(text):
         return data.group(1)
+    if os.path.isdir(text) and os.path.isdir(os.path.join(text, "checkpoints")):
+        from legacy_vae.checkpoints import newest_intact
+
+        prefix = newest_intact(os.path.join(text, "checkpoints")).prefix  # by file name: the run may have moved
+        if prefix is None:
+            raise MigrationError([f"{os.path.join(text, 'checkpoints')} has no checkpoint yet; train the run first"])
+        return prefix
     if os.path.isdir(text):
         import tensorflow as tf
 

@@ -15,7 +15,8 @@ parameters, ``z = mean + stddev * eps`` and the logits, so the same noise
 that was fed to the TF1 graph gives the same ``z``. The submodels are named
 ``encoder`` and ``decoder`` like the TF1 scopes, so the converter matches
 each scope's layers to its own submodel. :func:`elbo` computes the terms
-with the package's loss functions (nats per image, batch means).
+with the package's loss functions (nats per image, batch means);
+:func:`tf1_graph` and :func:`tf2_loss` are the two sides of a parity check.
 
 A ``.weights.h5`` written for one of these loads into any model built the
 same way, e.g. by the same lines copied into a program that never imports
@@ -81,3 +82,23 @@ def elbo(model, images, eps) -> dict:
         kl = losses.kl_logvar(out["mu"], out["logvar"])
     reconstruction, kl_mean, elbo_mean, loss = losses.objective(log_lik, kl)
     return {"reconstruction": reconstruction, "kl": kl_mean, "elbo": elbo_mean, "loss": loss}
+
+
+def tf1_graph(config):
+    """A ``build_tf1`` for :func:`legacy_vae.migrate.check`: the package's own graph of ``config``.
+
+    Feeds ``x`` and ``eps``, returns the loss (minus the ELBO) that Adam minimized.
+    """
+    def build():
+        from legacy_vae.models import builder
+
+        handles = builder(config.model)(config)
+        return {"x": handles.x, "eps": handles.eps}, handles.loss
+    return build
+
+
+def tf2_loss(model):
+    """The matching ``tf2_loss(x, eps)``: minus the ELBO of the Keras 3 ``model``."""
+    def loss(x, eps):
+        return elbo(model, x, eps)["loss"]
+    return loss

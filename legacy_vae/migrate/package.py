@@ -16,8 +16,8 @@ MODELS = ("post", "slim")
 
 def _run_folder(path: Path, model: str | None):
     """(prefix, config) of a run folder, or None if ``path`` is no run folder."""
-    from legacy_vae.checkpoints import newest_intact
     from legacy_vae.config import Config
+    from legacy_vae.migrate.checkpoint import resolve
 
     if not (path / "config.json").is_file():
         both = [m for m in MODELS if (path / m / "config.json").is_file()]
@@ -35,10 +35,7 @@ def _run_folder(path: Path, model: str | None):
                               f"{' and '.join(MODELS)} (the cvae is a TF2 model already)"])
     if model is not None and model != config.model:
         raise MigrationError([f"--model {model}, but {path} is a {config.model} run (config.json); drop --model"])
-    prefix = newest_intact(path / "checkpoints").prefix
-    if prefix is None:
-        raise MigrationError([f"{path / 'checkpoints'} has no checkpoint yet; train the run first"])
-    return prefix, config
+    return resolve(path), config
 
 
 def sizes(model: str, weights: dict) -> dict:
