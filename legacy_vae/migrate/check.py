@@ -132,7 +132,7 @@ def check(build_tf1, tf2_loss, model, inputs: dict, *, checkpoint=None, name_map
     for pair in pairs:
         if assign:
             pair.variable.assign(values[pair.tf1_name].astype(pair.variable.dtype))
-        weight_gaps[pair.tf1_name] = _close(np.asarray(pair.variable), values[pair.tf1_name], rtol, atol)
+        weight_gaps[pair.tf1_name] = _close(pair.variable.numpy(), values[pair.tf1_name], rtol, atol)
 
     tensors = {key: tf.convert_to_tensor(value) for key, value in inputs.items()}
     with tf.GradientTape() as tape:
