@@ -1,11 +1,12 @@
 """Helpers of the tests of legacy_vae.migrate: checkpoints from arrays, and processes of their own."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from test_tf1_2017_code import _env as tf1_2017_env  # how the 2017 scripts' processes are started
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,12 +24,7 @@ def write_checkpoint(prefix, arrays: dict) -> str:
 
 def env(legacy_keras=False):
     """This environment for a child process; TF_USE_LEGACY_KERAS only if asked, never inherited."""
-    variables = {key: value for key, value in os.environ.items() if key != "TF_USE_LEGACY_KERAS"}
-    if legacy_keras:
-        variables["TF_USE_LEGACY_KERAS"] = "1"
-    variables["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), variables.get("PYTHONPATH")]))
-    variables["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    return variables
+    return tf1_2017_env(legacy_keras)
 
 
 def run_python(code: str, cwd, *args, legacy_keras=False, timeout=300):

@@ -272,3 +272,26 @@ def test_tf1_names_are_read_back_in_the_order_they_were_made():
     assert [layer.path for layer in queues[("s", "conv2d")]] == ["s/conv2d", "s/conv2d_1"]
     assert queues[("s", "conv2d")][0].names == {"kernel": "s/conv2d/kernel", "bias": "s/conv2d/bias"}
     assert queues[("s", "fc")][0].names == {"kernel": "s/fc1/weights"}
+
+
+def test_the_converter_and_the_check_run_on_keras_3_without_tf_keras(tmp_path):
+    """In a process of their own: nothing sets TF_USE_LEGACY_KERAS, and tf-keras is never imported."""
+    config, prefix, graph_elbo = save_package_graph("post", tmp_path)
+    code = f'''
+import json, os, sys
+import numpy as np
+from legacy_vae import migrate
+from legacy_vae.config import defaults
+config = defaults("post")
+model = migrate.post_model()
+migrate.convert({prefix!r}, model, "post.weights.h5")
+rng = np.random.RandomState(0)
+inputs = {{"x": rng.rand(8, 784).astype(np.float32), "eps": rng.randn(8, 2).astype(np.float32)}}
+report = migrate.assert_parity(migrate.tf1_graph(config), migrate.tf2_loss(model), model, inputs, checkpoint={prefix!r})
+import keras, tensorflow as tf
+print(json.dumps({{"ok": report.ok, "variable": os.environ.get("TF_USE_LEGACY_KERAS"), "keras": keras.__version__,
+                  "tf_keras": "tf_keras" in sys.modules, "tf.keras": tf.keras.__name__}}))
+'''
+    result = run_python(code, tmp_path)
+    assert result["ok"] and result["variable"] is None and not result["tf_keras"]
+    assert result["keras"].startswith("3.") and result["tf.keras"].startswith("keras")

@@ -11,7 +11,6 @@ old one untouched, never a half-written one.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,25 +78,17 @@ def check_target(path) -> Path:
 
 def save_weights(model, path) -> Path:
     """``model.save_weights`` to ``path`` under a temporary name, then renamed into place."""
-    from legacy_vae.failures import write_error
+    from legacy_vae.io import atomic_path
 
     path = check_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:-len(SUFFIX)]}.", suffix=".part" + SUFFIX,
-                                   dir=path.parent)
-        os.close(fd)
-    except OSError as error:
-        raise write_error(path, error) from error
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    except BaseException as error:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(error, OSError):
-            raise write_error(path, error) from error
-        raise
+    with atomic_path(path) as tmp:
+        keras_tmp = tmp.with_name(tmp.name + SUFFIX)  # Keras writes only to names ending in .weights.h5
+        try:
+            model.save_weights(keras_tmp)
+            os.replace(keras_tmp, tmp)
+        finally:
+            if keras_tmp.exists():
+                keras_tmp.unlink()
     return path
 
 
