@@ -41,6 +41,8 @@ MUST_NAME = {
     "06_tf2_cvae.ipynb": [TUTORIAL, KINGMA, BURDA, "`tf.keras.datasets.mnist.load_data()`"],
     "07_distributed_tf1.ipynb": [POST, "`replica_device_setter`", "`MonitoredTrainingSession`",
                                  "`SyncReplicasOptimizer`"],
+    "09_migrate_tf1_checkpoint.ipynb": [POST, UPGRADE, "`legacy-vae convert`", "`TF_USE_LEGACY_KERAS=1`",
+                                        "`load_weights`", "`migrate.assert_parity`"],
 }
 
 

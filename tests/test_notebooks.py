@@ -35,6 +35,7 @@ EXPECTED = [
     "05_tf1_vs_tf2_losses.ipynb",
     "06_tf2_cvae.ipynb",
     "07_distributed_tf1.ipynb",
+    "09_migrate_tf1_checkpoint.ipynb",
 ]
 RAISES = "raises-exception"
 PLOTTING = set(EXPECTED) - {"04_reset_default_graph_pitfalls.ipynb"}

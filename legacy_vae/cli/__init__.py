@@ -1,4 +1,4 @@
-"""The ``legacy-vae`` command (``train``, ``evaluate``, ``data``, ``bench``, ``notebooks``):
+"""The ``legacy-vae`` command (``train``, ``evaluate``, ``data``, ``bench``, ``notebooks``, ``convert``):
 the options become a config or arguments, then one call into the package.
 
     parser.py    every option of every subcommand (argparse lives here only)
@@ -90,6 +90,14 @@ def _run(args) -> int:
         for page in pages:
             print(f"{page.name}: {page.images} figures, run in {page.seconds:.0f} s")
         print(f"{len(pages)} notebooks written to {os.path.join(args.html, 'index.html')}")
+        return 0
+    if args.command == "convert":
+        from legacy_vae.migrate.package import convert
+
+        done, config = convert(args.source, args.to, model=args.model)
+        print(done.table())
+        print(f"{config.model} (code {config.code_size}, hidden {config.hidden_size}) from {done.prefix}\n"
+              f"wrote {done.path}")
         return 0
     raise AssertionError(args.command)
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 MODEL_CHOICES = ("both", "post", "slim", "cvae")
-DESCRIPTION = "The legacy-vae command: train, evaluate, data, bench, notebooks."
+DESCRIPTION = "The legacy-vae command: train, evaluate, data, bench, notebooks, convert."
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -162,7 +162,27 @@ def build_parser() -> argparse.ArgumentParser:
                            help="training steps of every notebook (default: each notebook's own)")
     notebooks.add_argument("--only", nargs="+", metavar="NAME",
                            help="only these notebooks: file names or number prefixes, e.g. 04 05")
+    _convert_arguments(sub, epilog)
     return parser
+
+
+def _convert_arguments(sub, epilog) -> None:
+    convert = sub.add_parser("convert", help="a TF1 checkpoint of post or slim into a Keras 3 .weights.h5",
+                             description="Read a TF1 checkpoint (a run folder's newest intact one, or a bare "
+                                         "checkpoint such as the 2017 scripts write) and write its weights for "
+                                         "the package's Keras 3 model (legacy_vae.migrate.post_model / "
+                                         "slim_model), which keras.Model.load_weights reads. Optimizer slots "
+                                         "and global_step are skipped. Every problem (a weight missing, "
+                                         "matched twice, of the wrong shape; not a checkpoint) is listed at "
+                                         "once, with exit status 2, and nothing is written.",
+                             epilog=epilog, formatter_class=_Formatter)
+    convert.add_argument("source", metavar="CHECKPOINT_OR_RUN",
+                         help="a run folder (config.json and checkpoints/), a checkpoint prefix "
+                              "(model.ckpt-600) or a folder holding one")
+    convert.add_argument("--to", required=True, metavar="FILE.weights.h5", help="the file to write")
+    convert.add_argument("--model", choices=("post", "slim"),
+                         help="which model: needed for a bare checkpoint and for a run folder of both models")
+    convert.add_argument("--verbose", action="store_true", help="on a failure, also print the Python traceback")
 
 
 def _cluster_arguments(parser) -> None:
