@@ -200,12 +200,15 @@ def looks(name: str) -> list:
     return sorted(set(range(0, steps, every)) | {steps})
 
 
-def check_cadence(name: str, run: Executed, line: re.Pattern, look_number) -> list:
-    """The loop cell prints ``line`` and then shows one figure, at every look; returns the run's figures/ PNGs.
+def check_cadence(name: str, run: Executed, line: re.Pattern, look_number, png: str) -> set:
+    """The loop cell prints ``line`` and then shows one figure at every look, 21 of them (20 and one
+    after the last step, whatever the steps), and the run folder has ``png`` (a format with ``step``)
+    for each; returns the names of the files in the run's figures/.
 
     ``look_number(i, step)`` is the number the printed line carries at the ``i``-th look.
     """
     expected = looks(name)
+    assert len(expected) == 21, f"{name} looks at {expected}: the seeds looked 20 times and once after the end"
     loops = [cell for cell in code_cells(run.nb)
              if any(line.search(out.get("text", "")) for out in cell.outputs)]
     assert len(loops) == 1, f"{name}: expected one cell printing {line.pattern!r}, found {len(loops)}"
@@ -217,5 +220,7 @@ def check_cadence(name: str, run: Executed, line: re.Pattern, look_number) -> li
             sequence.append("figure")
     wanted = [part for i, step in enumerate(expected) for part in (look_number(i, step), "figure")]
     assert sequence == wanted, f"{name}: the loop printed and showed {sequence}, expected {wanted}"
-    figures = [p for p in run.runs.glob("*/figures/*.png")]
-    return figures
+    written = {p.name for p in run.runs.glob("*/figures/*")}
+    missing = {png.format(step=step) for step in expected} - written
+    assert not missing, f"{name}: the run folder lacks {sorted(missing)}"
+    return written
