@@ -92,9 +92,24 @@ def _kernelspec(folder: Path) -> Path:
     return folder
 
 
-def _execute(name: str, folder: Path, mnist_dir: Path) -> Executed:
+def execute(path, workdir):
+    """The notebook at ``path`` executed in a fresh KERNEL_NAME kernel (JUPYTER_PATH must hold its spec)."""
     from nbclient import NotebookClient
 
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, startup_timeout=120,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    return nb
+
+
+@pytest.fixture(scope="session")
+def kernels_path(tmp_path_factory):
+    """A JUPYTER_PATH folder whose kernelspec KERNEL_NAME starts ipykernel with this interpreter."""
+    return _kernelspec(tmp_path_factory.mktemp("jupyter"))
+
+
+def _execute(name: str, folder: Path, mnist_dir: Path) -> Executed:
     workdir, runs = folder / "workdir", folder / "runs"
     workdir.mkdir(parents=True, exist_ok=True)
     repo_runs = NOTEBOOKS / "runs"  # where a person's runs go (gitignored); the test must not add any
@@ -108,11 +123,8 @@ def _execute(name: str, folder: Path, mnist_dir: Path) -> Executed:
         patch.setenv("LEGACY_VAE_DATA", str(mnist_dir))
         patch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the notebooks must keep TF quiet themselves
         patch.setenv("MPLBACKEND", "Agg")
-        nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
-        client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, startup_timeout=120,
-                                resources={"metadata": {"path": str(workdir)}})
         started = time.perf_counter()
-        client.execute()
+        nb = execute(NOTEBOOKS / name, workdir)
         seconds = time.perf_counter() - started
     after = set(repo_runs.iterdir()) if repo_runs.is_dir() else set()
     return Executed(nb, runs, seconds, sorted(str(p) for p in after - before))

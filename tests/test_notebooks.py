@@ -7,7 +7,8 @@ them over the workers, and each notebook is executed once per test run
 import nbformat
 import pytest
 
-from notebook_runs import NOTEBOOKS, code_cells, tags
+# Tests that run a notebook their own way import these from here too.
+from notebook_runs import NOTEBOOKS, START_UP, TEST_STEPS, code_cells, execute, kernels_path, tags  # noqa: F401
 
 EXPECTED = [
     "00_tf1_code_on_tf2.ipynb",
