@@ -34,8 +34,9 @@ setup(
         # tf.contrib.distributions; its "tf" extra brings tf-keras, which holds the
         # tf.compat.v1.layers that Keras 3 dropped (used with TF_USE_LEGACY_KERAS=1).
         "tf1": TF1,
-        # `legacy-vae notebooks --html DIR`: run the notebooks, write them as pages, math as MathML.
-        "notebooks": NOTEBOOKS,
+        # `legacy-vae notebooks --html DIR`: run the notebooks, write them as pages, math as MathML;
+        # TFP too, for notebook 01's cell that builds the post with its distributions.
+        "notebooks": [*NOTEBOOKS, *TF1],
         # The tests run every notebook (00 included) and use TFP as an independent oracle.
         "test": ["pytest", "pytest-xdist", *NOTEBOOKS, *TF1],
     },

@@ -123,12 +123,11 @@ def _exporter():
                         extra_loaders=[DictLoader({TEMPLATE_FILE: OFFLINE_TEMPLATE})])
 
 
-def _page(path: Path, out: Path, workdir: Path, timeout: int) -> Page:
+def execute(path: Path, workdir: Path, timeout: int):
+    """Run the notebook at ``path`` top to bottom in a fresh kernel; (the executed notebook, seconds)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-
-    from legacy_vae.mathml import markdown_math_to_mathml
 
     nb = nbformat.read(str(path), as_version=4)
     client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=timeout, startup_timeout=120,
@@ -138,18 +137,39 @@ def _page(path: Path, out: Path, workdir: Path, timeout: int) -> Page:
         client.execute()
     except CellExecutionError as error:
         raise SiteError(f"{path.name} failed: {error.ename}: {error.evalue.splitlines()[0]}") from None
-    seconds = time.perf_counter() - start
-    nbformat.write(nb, str(out / path.name))
+    return nb, time.perf_counter() - start
+
+
+def write_page(nb, name: str, out: Path, seconds: float) -> Page:
+    """Write an executed notebook ``nb`` (file name ``name``) and its page into ``out``.
+
+    The tests give it the notebooks they executed, so the site's pages are
+    checked without running the notebooks a second time.
+    """
+    import copy
+
+    import nbformat
+
+    from legacy_vae.mathml import markdown_math_to_mathml
+
+    out = Path(out)
+    nbformat.write(nb, str(out / name))
     images = sum("image/png" in output.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
                  for output in cell.outputs)
-    title = title_of(nb, path.stem)
+    title = title_of(nb, Path(name).stem)
+    nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = markdown_math_to_mathml(cell.source)
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
-    page = out / f"{path.stem}.html"
+    page = out / f"{Path(name).stem}.html"
     page.write_text(body, encoding="utf-8")
-    return Page(path.name, title, page, images, seconds)
+    return Page(name, title, page, images, seconds)
+
+
+def _page(path: Path, out: Path, workdir: Path, timeout: int) -> Page:
+    nb, seconds = execute(path, workdir, timeout)
+    return write_page(nb, path.name, out, seconds)
 
 
 def _index(pages, steps) -> str:

@@ -1,14 +1,13 @@
 """`legacy-vae notebooks --html DIR`: a static site of the executed notebooks that needs no network.
 
-The command's test runs it with ``--steps SITE_STEPS --only`` SITE_NOTEBOOKS
-(01: formulas, graph pictures and training figures; 04: errors and no
-figures) and checks that every page holds every figure of its notebook, that
-the formulas are MathML and that no page loads a script or a style sheet from
-the network. All six notebooks take about 7 minutes here (421 s with --steps
-50 on the 2-core machine, measured once), as long again as the notebook tests
-themselves, so the test takes the subset; ``--only`` is the command's own
-documented option. A small notebook made here checks the same things in
-seconds, and the command's one-line errors are checked without running anything.
+The pages of notebooks 01 (formulas, graph pictures and the training
+figures) and 04 (errors and no figures) are made from the notebooks that the
+notebook tests executed (``notebook_runs``: once per test run, shared by the
+workers), so nothing runs twice; the checks are that every page holds every
+figure of its notebook, that the formulas are MathML and that no page loads a
+script or a style sheet from the network. The command itself, end to end
+(execute, write, index, what it prints), runs on a small notebook made here
+in seconds, and its one-line errors are checked without running anything.
 """
 import re
 import sys
@@ -17,9 +16,9 @@ import nbformat
 import pytest
 
 from legacy_vae import cli, notebooks_html
+from notebook_runs import notebooks  # noqa: F401 (a fixture)
 
-SITE_STEPS = "50"
-SITE_NOTEBOOKS = ["01", "04"]
+SITE_NOTEBOOKS = ["01_post_vae.ipynb", "04_reset_default_graph_pitfalls.ipynb"]
 PNG = re.compile(r'<img[^>]*\ssrc="data:image/png;base64,')  # an embedded PNG figure
 # Ways a page could fetch code or style from elsewhere: script and link tags, ES module imports, CSS.
 FETCHES = [re.compile(p, re.I) for p in (
@@ -62,17 +61,23 @@ def small_notebooks(tmp_path):
     return folder
 
 
-def test_a_small_notebook_becomes_a_self_contained_page(small_notebooks, tmp_path):
+def test_the_command_writes_a_small_notebook_as_a_self_contained_page(small_notebooks, tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setattr(notebooks_html, "default_folder", lambda: small_notebooks)
     out = tmp_path / "site"
-    pages = notebooks_html.build(out, folder=small_notebooks)
-    assert [p.name for p in pages] == ["01_small.ipynb"]
+    assert cli.main(["notebooks", "--html", str(out), "--steps", "5"]) == 0
+    assert sorted(p.name for p in out.glob("*.html")) == ["01_small.html", "index.html"]
     page = (out / "01_small.html").read_text(encoding="utf-8")
-    assert pages[0].images == image_outputs(out / "01_small.ipynb") == len(PNG.findall(page)) == 1
+    assert image_outputs(out / "01_small.ipynb") == len(PNG.findall(page)) == 1
     assert page.count("<math ") == 2 and "𝔼" in page and "𝒩" in page and "$HOME" in page
     assert "done" in page
     assert not fetches(page)
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert 'href="01_small.html">A small notebook</a>' in index
+    assert 'href="01_small.html">A small notebook</a>' in index and "LEGACY_VAE_NOTEBOOK_STEPS=5" in index
+    # The command prints each notebook's figures and run time, then where the site is.
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"01_small\.ipynb: 1 figures, run in \d+ s", printed[0]), printed
+    assert printed[-1] == f"1 notebooks written to {out / 'index.html'}"
 
 
 def test_missing_extra_is_one_line_naming_it(monkeypatch, capsys, tmp_path):
@@ -89,28 +94,18 @@ def test_unknown_notebook_is_a_usage_error(capsys, tmp_path):
     assert "no notebook 99 (have: 00_tf1_code_on_tf2.ipynb, 01_post_vae.ipynb" in capsys.readouterr().err
 
 
-def test_the_command_writes_every_notebook_with_every_figure(tmp_path, mnist_dir, monkeypatch, capsys):
-    monkeypatch.setenv("LEGACY_VAE_DATA", str(mnist_dir))
-    monkeypatch.setenv("LEGACY_VAE_NOTEBOOK_TEST_IMAGES", "1000")  # notebook 06's test set, as in the tests
+def test_the_executed_notebooks_become_self_contained_pages(notebooks, tmp_path):
     out = tmp_path / "site"
-    assert cli.main(["notebooks", "--html", str(out), "--steps", SITE_STEPS, "--only", *SITE_NOTEBOOKS]) == 0
-    names = sorted(p.name for p in notebooks_html.default_folder().glob("*.ipynb")
-                   if p.name.split("_")[0] in SITE_NOTEBOOKS)
-    assert len(names) == len(SITE_NOTEBOOKS)
-    assert sorted(p.name for p in out.glob("*.html")) == sorted([n.replace(".ipynb", ".html") for n in names]
-                                                                + ["index.html"])
-    index = (out / "index.html").read_text(encoding="utf-8")
-    for name in names:
-        stem = name[:-len(".ipynb")]
-        page = (out / f"{stem}.html").read_text(encoding="utf-8")
-        assert f'href="{stem}.html"' in index
-        assert len(PNG.findall(page)) == image_outputs(out / name), name
-        assert not fetches(page), (name, fetches(page))
-        assert "$$" not in page.replace("`$$`", ""), f"{name}: a formula was left to MathJax"
-    assert image_outputs(out / "01_post_vae.ipynb") >= 10  # 7 graph pictures, the curves, codes, samples
-    # The command prints each notebook's figures and run time, then where the site is.
-    printed = capsys.readouterr().out.splitlines()
-    for name in names:
-        assert any(re.fullmatch(rf"{re.escape(name)}: {image_outputs(out / name)} figures, run in \d+ s", line)
-                   for line in printed), (name, printed)
-    assert printed[-1] == f"{len(names)} notebooks written to {out / 'index.html'}"
+    out.mkdir()
+    for name in SITE_NOTEBOOKS:
+        run = notebooks(name)
+        page = notebooks_html.write_page(run.nb, name, out, run.seconds)
+        html = page.html.read_text(encoding="utf-8")
+        assert page.images == image_outputs(out / name) == len(PNG.findall(html)), name
+        assert not fetches(html), (name, fetches(html))
+        assert "$$" not in html.replace("`$$`", ""), f"{name}: a formula was left to MathJax"
+        assert "<math " in html or name.startswith("04"), f"{name}: no formula became MathML"
+    # The graph picture, 21 looks of the classic loop, the curve, codes, grid and reconstructions.
+    assert image_outputs(out / "01_post_vae.ipynb") >= 25
+
+

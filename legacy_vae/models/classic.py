@@ -7,8 +7,10 @@
 
 No tf.data, no hooks, no towers: a ``tf.compat.v1.Session``, ``feed_dict`` and
 Python loops. ``legacy-vae train --loop classic`` runs these; the default fast
-loop (legacy_vae.engine) trains the very same graph faster, and the tests show
-that for one seed and step count both end with identical weights. Where these
+loop (legacy_vae.engine) trains the same model faster: its while loop holds a
+second update op (``optimizer.minimize`` again, on the same variables with the
+same Adam and its slots) beside the model file's ``train_op``, and the tests
+show that for one seed and step count, with one tower, both end with identical weights. Where these
 loops depart from the seeds (README lists why): the noise is keyed on the
 global step instead of drawn afresh by the graph, the prior samples reuse one
 draw so the grids show progress, figures come *before* the step they are
