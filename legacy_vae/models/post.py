@@ -1,4 +1,5 @@
-"""The post model: Hafner's "Building Variational Auto-Encoders in TensorFlow".
+"""The post model: Hafner's "Building Variational Auto-Encoders in TensorFlow"
+(https://danijar.com/building-variational-auto-encoders-in-tensorflow/).
 
     q(z | x) = N(loc(x), diag(scale(x)^2)),  a 784-200-200 ReLU MLP, scale through a softplus
     p(z)     = N(0, I),  z in R^2 by default

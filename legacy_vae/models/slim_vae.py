@@ -1,4 +1,5 @@
-"""The Slim model: a tf.contrib.slim VAE notebook, on ``tf_slim``.
+"""The Slim model: the Duke-Tsinghua MLSS 2017 notebook "Variational Autoencoder in
+TensorFlow" (https://github.com/kevinjliang/Duke-Tsinghua-MLSS-2017, 03A), on ``tf_slim``.
 
     encoder:  x -> fc1 (128, ReLU) -> fc2 (128, linear) = [mu | logvar],  z in R^64
     decoder:  z = mu + sqrt(exp(logvar)) * eps  (drawn inside the decoder, as the
