@@ -153,3 +153,46 @@ def test_the_seed_fixes_the_initial_weights(module, model):
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, c) for a, c in zip(first, other))
+
+
+@pytest.mark.parametrize("module", [post, slim_vae])
+def test_model_files_know_nothing_of_the_engine_or_the_cluster(module):
+    """A model file takes a config (and, to build into a graph opened elsewhere, an ``x``): the
+    tf.data input and the device function stay in legacy_vae.engine and legacy_vae.cluster."""
+    import inspect
+
+    from legacy_vae.models import handles
+
+    assert list(inspect.signature(module.build).parameters) == ["config"]
+    assert list(inspect.signature(module.make_model).parameters) == ["config", "x"]
+    assert {name for name, value in vars(handles).items() if isinstance(value, type)
+            and value.__module__ == handles.__name__} == {"Terms", "ModelHandles"}
+    fields = {field.name for field in __import__("dataclasses").fields(handles.ModelHandles)}
+    assert not fields & {"input", "train_steps", "steps_per_run", "train_run"}
+
+
+@pytest.mark.parametrize("module,model", [(post, "post"), (slim_vae, "slim")])
+def test_make_model_builds_the_same_graph_wherever_it_is_opened(module, model):
+    """``build`` (a graph of its own), the engine's feed_dict graph and ``make_model`` in a graph
+    opened by hand are one GraphDef, byte for byte."""
+    from legacy_vae.engine import fast
+
+    config = defaults(model)
+    graph = tf.Graph()
+    with graph.as_default():
+        handles = module.make_model(config)
+    assert handles.graph is graph
+    own = module.build(config).graph.as_graph_def().SerializeToString(deterministic=True)
+    for other in (graph, fast.build(config, feed_dict=True).graph):
+        assert other.as_graph_def().SerializeToString(deterministic=True) == own
+
+
+@pytest.mark.parametrize("module,model", [(post, "post"), (slim_vae, "slim")])
+def test_the_posts_names_are_the_handles(module, model):
+    handles = module.build(defaults(model))
+    assert handles.loc is handles.code_mean and handles.scale is handles.code_stddev
+    assert handles.code is handles.z and handles.samples is handles.prior_samples
+    assert handles.likelihood is handles.per_image_log_likelihood and handles.divergence is handles.per_image_kl
+    # samples = the decoder's Bernoulli means on the prior draw, built in the model file
+    assert handles.prior_samples.op.type == "Sigmoid"
+    assert handles.prior_eps.op.name == "prior_eps"

@@ -7,10 +7,11 @@ task, round-robin over the ps tasks; every other op runs on this worker.
 Each worker builds the same graph with the same names, so their variables
 are the same variables, held once on the parameter servers.
 
-The builders take that device function (``legacy_vae.models.*.build(config,
-device=...)``), so the cluster graph is the single-process feed_dict graph
-name for name: a cluster checkpoint restores into ``post.build``'s graph and
-into ``legacy-vae evaluate`` unchanged.
+``build`` opens the worker's ``tf.Graph`` under that device function and has
+the model file build into it (``make_model(config)`` of
+legacy_vae.models.post / slim_vae), so the cluster graph is the
+single-process feed_dict graph name for name: a cluster checkpoint restores
+into ``post.build``'s graph and into ``legacy-vae evaluate`` unchanged.
 
 Synchronous training wraps the model's own Adam in ``SyncReplicasOptimizer``
 and calls ``minimize`` once more on the same loss: Adam finds its slots and
@@ -25,7 +26,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from legacy_vae.models import builder as model_builder
+from legacy_vae import models
 
 v1 = tf.compat.v1
 
@@ -49,10 +50,11 @@ def device_function(spec: dict, index: int):
 def build(config, spec: dict, index: int, sync: bool = False) -> WorkerGraph:
     """Worker ``index``'s graph of ``config.model`` for the cluster ``spec``."""
     device = device_function(spec, index)
-    handles = model_builder(config.model)(config, device=device)
     workers = len(spec["worker"])
     sync_optimizer = None
-    with handles.graph.as_default(), handles.graph.device(device):
+    graph = tf.Graph()
+    with graph.as_default(), graph.device(device):
+        handles = models.maker(config.model)(config)
         train_op = handles.train_op
         if sync:
             with v1.name_scope("sync"):

@@ -1,8 +1,10 @@
 """The fast engine's graph: a model's own graph plus tf.data input and many steps per run.
 
-``build(config)`` asks the model's builder (legacy_vae.models.post / slim_vae)
-for its graph with ``x`` defaulting to a ``tf.data`` batch (legacy_vae.engine.
-pipeline, in the same order as ``DataSet.next_batch``), then adds
+``build(config)`` opens a ``tf.Graph`` (under a device function, when the
+caller gives one), makes a ``tf.data`` batch (legacy_vae.engine.pipeline, in
+the same order as ``DataSet.next_batch``) and an ``x`` placeholder whose
+default is that batch, asks the model file to build its graph around that
+``x`` (``make_model(config, x)`` of legacy_vae.models.post / slim_vae), then adds
 ``train_steps``: a ``tf.compat.v1.while_loop`` that runs ``steps_per_run``
 training steps inside one ``session.run``. Each iteration is one
 ``train_op`` step written out again (next batch from the same iterator, the
@@ -28,54 +30,94 @@ one-tower graph that the model file builds and the classic loop runs.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
 from legacy_vae.engine import pipeline
 from legacy_vae import models
 from legacy_vae.models import inputs, losses
-from legacy_vae.models.handles import TrainRun
+from legacy_vae.models.handles import ModelHandles
 
 v1 = tf.compat.v1
 
 STEPS_PER_RUN = 50  # default length of one train_steps run (measured: more gains little)
 
 
-def build(config, feed_dict=None, device=None):
+class TrainRun(NamedTuple):
+    """What one run of ``train_steps`` returns (tensors of the while loop's outputs).
+
+    ``loss`` .. ``kl`` are the last step's, ``first_*`` the first step's (what a
+    one-step run would have shown for it), ``sums`` the float64 sums of
+    (loss, reconstruction, kl) over the run's ``steps`` steps, and
+    ``nonfinite_step`` the global step at which the loss first was NaN or
+    infinite (-1 if never; the loop stops there).
+    """
+
+    steps: Any
+    loss: Any
+    elbo: Any
+    reconstruction: Any
+    kl: Any
+    mean_loss: Any
+    sums: Any
+    nonfinite_step: Any
+    first_elbo: Any
+    first_reconstruction: Any
+    first_kl: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineHandles(ModelHandles):
+    """The model file's handles, and what the engine added to its graph (all None with feed_dict)."""
+
+    input: Any = None           # pipeline.InputHandles: the tf.data batches behind x's default
+    train_steps: Any = None     # op: run ``steps_per_run`` train steps in a while loop
+    steps_per_run: Any = None   # scalar int32 placeholder with a default
+    train_run: Any = None       # TrainRun: that loop's outputs; fetch them with train_steps only
+
+
+def build(config, feed_dict=None, device=None) -> EngineHandles:
     """The model's graph for the training loop: the model's own graph when ``feed_dict``
     (default ``config.feed_dict``), else that graph with tf.data and ``train_steps``.
-    ``device``: a device function for the whole graph (see the builders)."""
+    ``device``: a device function for the whole graph (the cluster's ``replica_device_setter``)."""
     feed_dict = config.feed_dict if feed_dict is None else feed_dict
-    if feed_dict:
-        return models.builder(config.model)(config, device=device)
-    made = []
+    graph = tf.Graph()
+    with graph.as_default(), graph.device(device):
+        if feed_dict:
+            return engine_handles(models.maker(config.model)(config))
+        # The global step first, as in the model's own graph (the model file finds it there).
+        v1.train.get_or_create_global_step()
+        source = pipeline.make_input(config.batch_size)
+        x = v1.placeholder_with_default(source.next_batch, [None, inputs.IMAGE_SIZE], name="x")
+        handles = models.maker(config.model)(config, x)
+        with v1.name_scope("train_steps"):
+            loop = train_loop(config, handles, source)
+    return engine_handles(handles, input=source, **loop)
 
-    def images():
-        made.append(pipeline.make_input(config.batch_size))
-        return made[0].next_batch
 
-    handles = models.builder(config.model)(config, images=images, device=device)
-    with handles.graph.as_default(), handles.graph.device(device), v1.name_scope("train_steps"):
-        loop = train_loop(config, handles, made[0])
-    return dataclasses.replace(handles, input=made[0], **loop)
+def engine_handles(handles: ModelHandles, **added) -> EngineHandles:
+    """``handles`` as EngineHandles, with the fields the engine ``added``."""
+    fields = {field.name: getattr(handles, field.name) for field in dataclasses.fields(ModelHandles)}
+    return EngineHandles(**fields, **added)
 
 
 def tower_terms(terms, x, eps, towers: int):
     """Per-image log-likelihood and KL of the batch, computed in ``towers`` equal slices."""
     if towers == 1:
         model = terms(x, eps)
-        return model.log_likelihood, model.kl
+        return model.likelihood, model.divergence
     log_lik, kl = [], []
     for t, (x_t, eps_t) in enumerate(zip(tf.split(x, towers), tf.split(eps, towers))):
         with v1.name_scope(f"tower_{t}"):
             model = terms(x_t, eps_t)
-            log_lik.append(model.log_likelihood)
-            kl.append(model.kl)
+            log_lik.append(model.likelihood)
+            kl.append(model.divergence)
     return tf.concat(log_lik, 0), tf.concat(kl, 0)
 
 
 def train_loop(config, handles, source) -> dict:
-    """``train_steps``, ``steps_per_run`` and ``train_run`` (a :class:`TrainRun`) for ModelHandles."""
+    """``train_steps``, ``steps_per_run`` and ``train_run`` (a :class:`TrainRun`) for EngineHandles."""
     global_step, optimizer = handles.global_step, handles.optimizer
     steps_per_run = v1.placeholder_with_default(tf.constant(STEPS_PER_RUN, tf.int32), [], name="steps_per_run")
     # A new IteratorGetNext inside the body (source.next_batch lives outside

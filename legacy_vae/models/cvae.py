@@ -1,4 +1,4 @@
-"""The convolutional VAE of TensorFlow's TF2 tutorial, in Keras 3.
+"""The convolutional VAE of TensorFlow's TF2 tutorial (https://www.tensorflow.org/tutorials/generative/cvae), in Keras 3.
 
     encoder  x [28,28,1] -> Conv(32, 3, /2) -> Conv(64, 3, /2) -> Flatten -> Dense(2k) = [mean | logvar]
     decoder  z [k] -> Dense(7*7*32) -> [7,7,32] -> ConvT(64, 3, x2) -> ConvT(32, 3, x2) -> ConvT(1, 3) = logits

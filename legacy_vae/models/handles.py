@@ -1,4 +1,4 @@
-"""The named handles a graph builder returns, and a checked ``feed_dict``."""
+"""What a model file returns: ``Terms`` (one pass over a batch) and ``ModelHandles`` (its graph, named)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,41 +8,18 @@ import numpy as np
 
 
 class Terms(NamedTuple):
-    """One pass of a model over a batch: its code and the per-image ELBO terms.
+    """One pass of a model over a batch, in the post's words.
 
-    ``log_likelihood`` and ``kl`` keep the batch axis (nats per image);
+    ``likelihood`` and ``divergence`` keep the batch axis (nats per image);
     ``losses.objective`` turns them into the batch means the loss uses.
     """
 
-    code_mean: Any       # posterior mean (post: loc, Slim: mu)
-    code_stddev: Any     # posterior standard deviation (post: scale, Slim: exp(logvar / 2))
-    z: Any               # the reparameterized code, code_mean + code_stddev * eps
-    logits: Any          # decoder logits [batch, 784]
-    log_likelihood: Any  # log p(x | z) per image
-    kl: Any              # KL(q(z | x) || p(z)) per image
-
-
-class TrainRun(NamedTuple):
-    """What one run of ``train_steps`` returns (tensors of the while loop's outputs).
-
-    ``loss`` .. ``kl`` are the last step's, ``first_*`` the first step's (what a
-    one-step run would have shown for it), ``sums`` the float64 sums of
-    (loss, reconstruction, kl) over the run's ``steps`` steps, and
-    ``nonfinite_step`` the global step at which the loss first was NaN or
-    infinite (-1 if never; the loop stops there).
-    """
-
-    steps: Any
-    loss: Any
-    elbo: Any
-    reconstruction: Any
-    kl: Any
-    mean_loss: Any
-    sums: Any
-    nonfinite_step: Any
-    first_elbo: Any
-    first_reconstruction: Any
-    first_kl: Any
+    loc: Any          # posterior mean (Slim: mu)
+    scale: Any        # posterior standard deviation (Slim: sqrt(exp(logvar)))
+    code: Any         # the reparameterized code z = loc + scale * eps
+    logits: Any       # decoder logits [batch, 784]
+    likelihood: Any   # log p(x | z) per image
+    divergence: Any   # KL(q(z | x) || p(z)) per image
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,9 +27,11 @@ class ModelHandles:
     """Everything a training loop, a test or a notebook needs from one model's graph.
 
     Scalars are batch means in nats per image; ``per_image_*`` keep the batch
-    axis. ``x`` and ``eps`` are placeholders with defaults: when the graph has a
-    ``tf.data`` pipeline (``input`` is set) they draw from it and from stateless
-    noise keyed on (seed, global step), and feeding them overrides both.
+    axis. ``x`` is the images placeholder (or the tensor the caller gave the
+    model file instead); ``eps`` is a placeholder whose default is stateless
+    noise keyed on (seed, global step): feed it to choose the noise.
+    The seed's own names are there too: ``loc``, ``scale``, ``code``,
+    ``likelihood``, ``divergence``, ``samples``.
     """
 
     graph: Any
@@ -78,35 +57,14 @@ class ModelHandles:
     init_op: Any
     optimizer: Any          # the AdamOptimizer behind train_op (its slots, its step)
     terms: Any              # terms(x, eps) -> Terms: the model once more on the same variables
-    # Filled in by the fast engine (legacy_vae.engine.fast), None in a model's own graph.
-    input: Any = None       # legacy_vae.engine.pipeline.InputHandles
-    train_steps: Any = None     # op: run ``steps_per_run`` train steps in a while loop
-    steps_per_run: Any = None   # scalar int32 placeholder with a default
-    train_run: Any = None       # TrainRun: that loop's outputs; fetch them with train_steps only
 
-    @classmethod
-    def collect(cls, config, graph, global_step, placeholders, model: Terms, objective, optimizer, train_op,
-                prior_logits, terms) -> "ModelHandles":
-        """Name a builder's tensors (call it inside the graph, after every variable exists).
-
-        Adds what both models show: Bernoulli means ``reconstructions`` and
-        ``prior_samples``, a Bernoulli draw ``x_hat``, and the initializer.
-        """
-        import tensorflow as tf
-
-        from legacy_vae.models import inputs, losses
-
-        x, eps, prior_eps = placeholders
-        reconstruction, kl, elbo, loss = objective
-        return cls(
-            graph=graph, config=config, x=x, eps=eps, prior_eps=prior_eps, global_step=global_step,
-            code_mean=model.code_mean, code_stddev=model.code_stddev, z=model.z, logits=model.logits,
-            per_image_log_likelihood=model.log_likelihood, per_image_kl=model.kl,
-            reconstruction=reconstruction, kl=kl, elbo=elbo, loss=loss, train_op=train_op,
-            reconstructions=tf.sigmoid(model.logits, name="reconstructions"),
-            x_hat=losses.bernoulli_sample(model.logits, inputs.sample_seed(config, global_step), name="x_hat"),
-            prior_samples=tf.sigmoid(prior_logits, name="prior_samples"),
-            init_op=tf.compat.v1.global_variables_initializer(), optimizer=optimizer, terms=terms)
+    # The post's names for the same tensors.
+    loc = property(lambda self: self.code_mean)
+    scale = property(lambda self: self.code_stddev)
+    code = property(lambda self: self.z)
+    likelihood = property(lambda self: self.per_image_log_likelihood)
+    divergence = property(lambda self: self.per_image_kl)
+    samples = property(lambda self: self.prior_samples)
 
     @property
     def code_size(self) -> int:

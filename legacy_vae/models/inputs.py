@@ -19,8 +19,6 @@ The stream ids and keys are legacy_vae.streams', so no two streams share numbers
 """
 from __future__ import annotations
 
-import contextlib
-
 import tensorflow as tf
 
 from legacy_vae import streams
@@ -30,44 +28,37 @@ v1 = tf.compat.v1
 IMAGE_SIZE = 784
 
 
+def data_and_noise(config, global_step, x=None):
+    """``x`` and ``eps`` of a model graph (see the module docstring).
 
-@contextlib.contextmanager
-def model_graph(config, images=None, device=None):
-    """Open a new ``tf.Graph`` for a model: seeded, with a global step and the placeholders.
-
-    Yields ``(graph, global_step, x, eps, prior_eps)`` inside ``graph.as_default()``
-    and ``graph.device(device)``; ``images`` is a function returning a batch tensor
-    for ``x``'s default (see :func:`placeholders`).
+    ``x`` is a plain placeholder, as in the seeds, unless the caller brings
+    its own images tensor (the fast engine brings a placeholder whose default
+    is its tf.data batch). With ``config.binarize == "dynamic"`` the model
+    sees ``x_binarized``, a fresh draw at every step.
     """
-    graph = tf.Graph()
-    with graph.as_default(), graph.device(device):
-        # The graph-level seed makes every initializer's draw repeatable (TF1's way).
-        v1.set_random_seed(config.seed)
-        global_step = v1.train.get_or_create_global_step()
-        yield (graph, global_step, *placeholders(config, global_step, images() if images else None))
-
-
-def placeholders(config, global_step, images=None):
-    """``x``, ``eps`` and ``prior_eps`` of a model graph (see the module docstring).
-
-    ``x`` is a plain placeholder, as in the seeds; given ``images`` (a batch
-    tensor, e.g. the fast engine's tf.data iterator) it becomes a placeholder
-    with that default, so feeding still works. With ``config.binarize ==
-    "dynamic"`` the model sees ``x_binarized``, a fresh draw at every step.
-    """
-    if images is None:
+    if x is None:
         x = v1.placeholder(tf.float32, [None, IMAGE_SIZE], name="x")
-    else:
-        x = v1.placeholder_with_default(images, [None, IMAGE_SIZE], name="x")
     if config.binarize == "dynamic":
         x = binarize(config.seed, x, global_step, name="x_binarized")
     eps = v1.placeholder_with_default(noise(config.seed, x, config.code_size, global_step),
                                       [None, config.code_size], name="eps")
-    prior_noise = tf.random.stateless_normal([config.num_prior_samples, config.code_size],
-                                             streams.key(config.seed, streams.PRIOR, 0))
-    prior_eps = v1.placeholder_with_default(prior_noise, [config.num_prior_samples, config.code_size],
-                                            name="prior_eps")
-    return x, eps, prior_eps
+    return x, eps
+
+
+def prior_sample(config):
+    """``prior_eps``: ``config.num_prior_samples`` codes drawn once from p(z) = N(0, I).
+
+    The post drew ``prior.sample(10)`` afresh at every look; one fixed draw
+    makes the sample grids show training progress instead of new noise.
+    """
+    draw = tf.random.stateless_normal([config.num_prior_samples, config.code_size],
+                                      streams.key(config.seed, streams.PRIOR, 0))
+    return v1.placeholder_with_default(draw, [config.num_prior_samples, config.code_size], name="prior_eps")
+
+
+def placeholders(config, global_step):
+    """``x``, ``eps`` and ``prior_eps`` in one call, for a graph built by hand (notebooks 01 and 02)."""
+    return (*data_and_noise(config, global_step), prior_sample(config))
 
 
 def noise(seed, x, code_size, step):
