@@ -36,6 +36,7 @@ def test_readmes_python_example_runs(tmp_path, mnist_dir, monkeypatch):
     exec(compile(block.replace("steps=2000", "steps=30"), "README.md", "exec"), {})
     for folder in ("runs/post-classic", "runs/post-fast"):
         assert (tmp_path / folder / "results.json").exists(), folder
+    assert (tmp_path / "runs" / "post.weights.h5").is_file()  # the converter's output
 
 
 # ---------------------------------------------------------------------------
