@@ -1,6 +1,8 @@
 """Helpers for tests that run ``legacy-vae`` as a user does: a subprocess, with a timeout, killed in the end."""
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +32,21 @@ def start(*args, cwd, **popen):
     """Start ``legacy-vae ARGS``; the caller ends it with :func:`stop` in a ``finally``."""
     return subprocess.Popen(command(*args), cwd=cwd, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
+
+
+@contextlib.contextmanager
+def started(*args, cwd, **popen):
+    """``with started(ARGS, cwd=...) as process``: :func:`start`, then :func:`stop` whatever happens."""
+    process = start(*args, cwd=cwd, **popen)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+def ignoring_sigint():
+    """``preexec_fn`` that starts the child with SIGINT ignored, as a shell does for a background job."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def finish(process, timeout=120):

@@ -1,19 +1,14 @@
 """Repeatability and resuming: one seed, one result, whether or not the run stopped on the way."""
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from cli_runs import finish, ignoring_sigint, run, started, wait_for
 from legacy_vae import runs, train
 from legacy_vae.config import defaults
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def config(model, mnist_dir, **changes):
@@ -86,25 +81,17 @@ def test_resume_of_a_folder_that_is_no_run(tmp_path):
         train.resume(tmp_path, progress=False)
 
 
-def _cli(*args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return [sys.executable, "-m", "legacy_vae", "train", *args], env
-
-
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, mnist_dir):
+    """SIGINT once the checkpoint of step 100 is on disk. The child starts with SIGINT ignored, as a
+    shell starts a background job (and as the suite's own workers may be): the command must still
+    stop on Ctrl-C, since it installs its handler itself (legacy_vae.failures)."""
     out = tmp_path / "run"
-    command, env = _cli("--model", "post", "--steps", "100000", "--checkpoint-every", "100",
-                        "--visualize-every", "100", "--data-dir", str(mnist_dir), "--out", str(out),
-                        "--no-progress")
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoints" / "state-100.json").exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "no checkpoint at step 100 after 2 minutes"
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    with started("train", "--model", "post", "--steps", 100000, "--checkpoint-every", 100,
+                 "--visualize-every", 100, "--data-dir", mnist_dir, "--out", out, "--no-progress",
+                 cwd=tmp_path, preexec_fn=ignoring_sigint) as process:
+        wait_for(lambda: (out / "checkpoints" / "state-100.json").exists(), process, "a checkpoint at step 100")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = finish(process, timeout=60)
     assert process.returncode == 130, stderr
     step = runs.checkpoint_step(tf.train.latest_checkpoint(str(out / "checkpoints")))
     assert step >= 100 and (out / "checkpoints" / f"state-{step}.json").exists()
@@ -112,8 +99,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, mnist_dir):
     assert f"resume with: legacy-vae train --resume {out}" in stderr
     assert not (out / "results.json").exists()
 
-    command, env = _cli("--resume", str(out), "--steps", str(step + 50), "--no-progress")
-    resumed = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    resumed = run("train", "--resume", out, "--steps", step + 50, "--no-progress", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert runs.checkpoint_step(tf.train.latest_checkpoint(str(out / "checkpoints"))) == step + 50
     assert runs.read_json(out / "results.json")["steps"] == step + 50
