@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cli_runs import finish, ignoring_sigint, run, started, wait_for
+from cli_runs import POST, finish, ignoring_sigint, run, started, wait_for
 from legacy_vae import runs, train
 from legacy_vae.config import defaults
 
@@ -82,19 +82,18 @@ def test_resume_of_a_folder_that_is_no_run(tmp_path):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, mnist_dir):
-    """SIGINT once the checkpoint of step 100 is on disk. The child starts with SIGINT ignored, as a
+    """SIGINT once the checkpoint of step 20 is on disk. The child starts with SIGINT ignored, as a
     shell starts a background job (and as the suite's own workers may be): the command must still
     stop on Ctrl-C, since it installs its handler itself (legacy_vae.failures)."""
     out = tmp_path / "run"
-    with started("train", "--model", "post", "--steps", 100000, "--checkpoint-every", 100,
-                 "--visualize-every", 100, "--data-dir", mnist_dir, "--out", out, "--no-progress",
+    with started("train", *POST, "--steps", 100000, "--data-dir", mnist_dir, "--out", out,
                  cwd=tmp_path, preexec_fn=ignoring_sigint) as process:
-        wait_for(lambda: (out / "checkpoints" / "state-100.json").exists(), process, "a checkpoint at step 100")
+        wait_for(lambda: (out / "checkpoints" / "state-20.json").exists(), process, "a checkpoint at step 20")
         process.send_signal(signal.SIGINT)
         stdout, stderr = finish(process, timeout=60)
     assert process.returncode == 130, stderr
     step = runs.checkpoint_step(tf.train.latest_checkpoint(str(out / "checkpoints")))
-    assert step >= 100 and (out / "checkpoints" / f"state-{step}.json").exists()
+    assert step >= 20 and (out / "checkpoints" / f"state-{step}.json").exists()
     assert f"post: stopped at step {step}; checkpoint saved: " in stderr
     assert f"resume with: legacy-vae train --resume {out}" in stderr
     assert not (out / "results.json").exists()
