@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from skips import IN_CI
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # One intra-op thread for every kernel the tests run (read when TensorFlow starts;
@@ -11,6 +13,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # from run to run under load (seen: the classic and fast loops 3e-4 apart after
 # 600 post steps, once in several runs), and the bit-identical tests would flake.
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI, any skip (a plain pytest.skip, a skipif, an importorskip) turns into a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI={os.environ['CI']}), where nothing may be skipped: {reason}"
 
 
 @pytest.fixture(scope="session")
