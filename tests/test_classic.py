@@ -46,7 +46,8 @@ def test_classic_and_fast_loops_end_with_identical_weights(model, tmp_path, mnis
 @pytest.mark.parametrize("batch_size, start_step", [(40, 0), (40, 13), (50, 0)])
 def test_the_tf_data_batches_are_next_batch(batch_size, start_step):
     """250 examples in batches of 40: epochs end inside batches, whose tail joins the next head."""
-    images = np.arange(250, dtype=np.float32)[:, None] * np.ones((1, 784), np.float32)
+    # Image i holds i / 256 in every pixel (exact in float32, inside [0, 1] as a DataSet wants).
+    images = np.arange(250, dtype=np.float32)[:, None] / 256 * np.ones((1, 784), np.float32)
     reference = DataSet(images, np.zeros(250), seed=7)
     state = reference.get_state()
     expected = [reference.next_batch(batch_size)[0][:, 0] for _ in range(start_step + 30)][start_step:]
