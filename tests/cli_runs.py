@@ -49,7 +49,7 @@ def ignoring_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def finish(process, timeout=120):
+def finish(process, timeout=300):
     """(stdout, stderr) of ``process``; killed if it is still running after ``timeout`` seconds."""
     try:
         return process.communicate(timeout=timeout)
@@ -65,8 +65,11 @@ def stop(process):
     return finish(process)
 
 
-def wait_for(condition, process, what, timeout=120):
-    """Poll ``condition()`` until true; fail if ``process`` ends first or ``timeout`` passes."""
+def wait_for(condition, process, what, timeout=600):
+    """Poll ``condition()`` until true; fail if ``process`` ends first or ``timeout`` passes.
+
+    The timeout only bounds a run that never gets there: on a loaded two-core machine a
+    command may need minutes to import TensorFlow and reach its first checkpoint."""
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None:

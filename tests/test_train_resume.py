@@ -90,7 +90,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, mnist_dir):
                  cwd=tmp_path, preexec_fn=ignoring_sigint) as process:
         wait_for(lambda: (out / "checkpoints" / "state-20.json").exists(), process, "a checkpoint at step 20")
         process.send_signal(signal.SIGINT)
-        stdout, stderr = finish(process, timeout=60)
+        stdout, stderr = finish(process)
     assert process.returncode == 130, stderr
     step = runs.checkpoint_step(tf.train.latest_checkpoint(str(out / "checkpoints")))
     assert step >= 20 and (out / "checkpoints" / f"state-{step}.json").exists()
