@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from cli_runs import POST, finish, ignoring_sigint, run, started, wait_for
-from legacy_vae import runs, train
+from legacy_vae import cli, runs, train
 from legacy_vae.config import defaults
 
 
@@ -104,3 +104,61 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, mnist_dir):
     assert runs.read_json(out / "results.json")["steps"] == step + 50
     row = [line.split() for line in resumed.stdout.splitlines() if line.startswith("post ")]
     assert row and row[-1][1] == str(step + 50), resumed.stdout
+
+
+def short(model, mnist_dir, **changes):
+    """A shrunk config: a validation and a checkpoint every 20 steps."""
+    return config(model, mnist_dir, **{"visualize_every": 20, "checkpoint_every": 20, **changes})
+
+
+def test_a_dynamically_binarized_run_resumes_bit_identically(tmp_path, mnist_dir):
+    """Dynamic binarization draws fresh pixels from the run's seed: the resumed run must draw what
+    the uninterrupted one drew after step 40."""
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    train.run([short("post", mnist_dir, binarize="dynamic", steps=60)], out=str(whole), progress=False)
+    train.run([short("post", mnist_dir, binarize="dynamic", steps=40)], out=str(resumed), progress=False)
+    train.resume(resumed, steps=60, progress=False)
+    assert runs.read_json(resumed / "config.json")["binarize"] == "dynamic"
+    assert_same_weights(resumed, whole)
+    assert train_losses(resumed) == train_losses(whole)
+
+
+def test_a_both_run_folder_resumes_each_model(tmp_path, mnist_dir, capsys):
+    """`legacy-vae train --model both` stopped at step 40, resumed to 60: each model's folder ends
+    like an uninterrupted 60-step run's."""
+    shrink = ["--visualize-every", "20", "--checkpoint-every", "20", "--data-dir", str(mnist_dir), "--no-progress"]
+    assert cli.main(["train", "--model", "both", "--steps", "60", "--out", str(tmp_path / "whole"), *shrink]) == 0
+    assert cli.main(["train", "--model", "both", "--steps", "40", "--out", str(tmp_path / "both"), *shrink]) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "both"), "--steps", "60", "--no-progress"]) == 0
+    for model in ("post", "slim"):
+        assert runs.checkpoint_step(tf.train.latest_checkpoint(str(tmp_path / "both" / model / "checkpoints"))) == 60
+        assert_same_weights(tmp_path / "both" / model, tmp_path / "whole" / model)
+        assert train_losses(tmp_path / "both" / model) == train_losses(tmp_path / "whole" / model)
+    assert capsys.readouterr().err.count("Traceback") == 0
+
+
+def test_the_cvae_trains_and_resumes_through_the_command(tmp_path, mnist_dir, capsys):
+    """`legacy-vae train --model cvae` for 2 epochs of 10 steps, then `--resume` to 4 epochs: the
+    resumed run continues from its step-20 checkpoint and ends where 40 uninterrupted steps do."""
+    shrink = ["--model", "cvae", "--epoch-steps", "10", "--data-dir", str(mnist_dir), "--no-progress"]
+    assert cli.main(["train", *shrink, "--steps", "40", "--out", str(tmp_path / "whole")]) == 0
+    assert cli.main(["train", *shrink, "--steps", "20", "--out", str(tmp_path / "cvae")]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(tmp_path / "cvae"), "--steps", "40", "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    assert runs.read_json(tmp_path / "cvae" / "config.json")["steps"] == 40
+    assert runs.read_json(tmp_path / "cvae" / "results.json")["steps"] == 40
+    assert "Traceback" not in printed.err
+    assert train_losses(tmp_path / "cvae") == train_losses(tmp_path / "whole")
+    assert_same_cvae_weights(tmp_path / "cvae", tmp_path / "whole")
+
+
+def assert_same_cvae_weights(a, b):
+    """Every variable of the checkpoints equal, but tf.train.Checkpoint's count of its own saves
+    (the resumed run saved once more)."""
+    a, b = weights(a), weights(b)
+    assert sorted(a) == sorted(b) and len(a) > 4
+    assert any("optimizer" in name for name in a)
+    for name in a:
+        if not name.startswith("save_counter"):
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
