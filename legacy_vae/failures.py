@@ -1,4 +1,4 @@
-"""Failures at run time, and SIGTERM, as the ``legacy-vae`` command reports them.
+"""Failures at run time, and SIGINT / SIGTERM, as the ``legacy-vae`` command reports them.
 
 Exit statuses of the command (also in the README and ``legacy-vae --help``)::
 
@@ -72,19 +72,28 @@ def _raise_terminated(signum, frame):
 
 @contextlib.contextmanager
 def sigterm_as_interrupt():
-    """Within the block, SIGTERM raises :class:`Terminated` in the main thread.
+    """Within the block, SIGINT raises KeyboardInterrupt and SIGTERM :class:`Terminated` in the main thread.
 
-    The previous handler comes back afterwards (``cli.main`` may run inside
-    another program, e.g. a test). Outside the main thread nothing changes.
+    SIGINT is installed here too, not left to Python's start-up: Python sets
+    its KeyboardInterrupt handler only when SIGINT is not ignored when it
+    starts, and an ignored signal stays ignored across exec. A command
+    started in the background by a script (the shell ignores SIGINT for
+    it), or by any parent that ignored SIGINT, would otherwise train on
+    through Ctrl-C. The previous handlers come back afterwards (``cli.main``
+    may run inside another program, e.g. a test). Outside the main thread
+    nothing changes.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        # None: a handler not set from Python (cannot be put back); the default is the closest.
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous_int is None else previous_int)
 
 
 def write_error(path, error: BaseException) -> WriteError:

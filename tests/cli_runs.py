@@ -1,6 +1,8 @@
 """Helpers for tests that run ``legacy-vae`` as a user does: a subprocess, with a timeout, killed in the end."""
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -32,7 +34,22 @@ def start(*args, cwd, **popen):
                             stderr=subprocess.PIPE, text=True, **popen)
 
 
-def finish(process, timeout=120):
+@contextlib.contextmanager
+def started(*args, cwd, **popen):
+    """``with started(ARGS, cwd=...) as process``: :func:`start`, then :func:`stop` whatever happens."""
+    process = start(*args, cwd=cwd, **popen)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+def ignoring_sigint():
+    """``preexec_fn`` that starts the child with SIGINT ignored, as a shell does for a background job."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def finish(process, timeout=300):
     """(stdout, stderr) of ``process``; killed if it is still running after ``timeout`` seconds."""
     try:
         return process.communicate(timeout=timeout)
@@ -48,8 +65,11 @@ def stop(process):
     return finish(process)
 
 
-def wait_for(condition, process, what, timeout=120):
-    """Poll ``condition()`` until true; fail if ``process`` ends first or ``timeout`` passes."""
+def wait_for(condition, process, what, timeout=600):
+    """Poll ``condition()`` until true; fail if ``process`` ends first or ``timeout`` passes.
+
+    The timeout only bounds a run that never gets there: on a loaded two-core machine a
+    command may need minutes to import TensorFlow and reach its first checkpoint."""
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None:

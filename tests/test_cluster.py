@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skips import cannot_run
 
 from legacy_vae.cluster import netns
 
@@ -26,7 +27,7 @@ def namespace_or_skip():
     try:
         netns.check_available()
     except netns.IsolationError as error:
-        pytest.skip(str(error))
+        cannot_run(f"no private network namespace for the cluster: {error}")
 
 
 def _alive(pid: int) -> bool:
@@ -158,10 +159,20 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path, mnist_dir, commands):
     command = Command(tmp_path, run, ["--model", "slim", "--cluster", "ps=1,workers=2", "--steps", 400,
                                       "--visualize-every", 400, "--checkpoint-every", 400, "--out", run], mnist_dir)
     commands.append(command)
-    # The update log of worker 1 appears after its first 100 updates: mid-run.
+    # The update log of worker 1 appears after its first 100 updates: mid-run. The chief is frozen
+    # (SIGSTOP) there, so the run cannot end before the kill, and goes on only once the supervisor
+    # has said that worker 1 died.
     command.wait_for(lambda: update_steps(run, 1), timeout=240, what="updates from worker 1")
-    killed_at = time.time()
-    os.kill(command.pids()["worker:1"], signal.SIGKILL)
+    chief = command.pids()["worker:0"]
+    os.killpg(chief, signal.SIGSTOP)
+    try:
+        assert command.process.poll() is None and _alive(chief), "the run ended before the kill"
+        killed_at = time.time()
+        os.kill(command.pids()["worker:1"], signal.SIGKILL)
+        command.wait_for(lambda: "worker:1 killed by SIGKILL" in command.out.read_text(), timeout=60,
+                         what="the supervisor's line about worker 1")
+    finally:
+        os.killpg(chief, signal.SIGCONT)
     status, out, err = command.finish(timeout=240)
     assert status == 0, err[-3000:]
     assert "cluster: worker:1 killed by SIGKILL; the other workers go on" in out

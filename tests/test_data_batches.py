@@ -9,8 +9,8 @@ from legacy_vae.data import (DataSet, binarize_dynamic, binarize_static, read_da
 
 
 def make(n=10, seed=0):
-    # Label i belongs to image i, so pairing and coverage are easy to check.
-    return DataSet(np.arange(n, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32),
+    # Label i belongs to image i (raw uint8 pixels, all i), so pairing and coverage are easy to check.
+    return DataSet(np.arange(n, dtype=np.uint8)[:, None] * np.ones((1, 3), np.uint8),
                    np.arange(n), seed=seed)
 
 

@@ -58,3 +58,13 @@ def test_cvae_checkpoint_with_another_code_size_is_refused(cvae_run):
     config = evaluate.load_config(cvae_run).replace(code_size=3)
     with pytest.raises(ValueError, match="does not fit the CVAE"):
         EagerModel(config, find_checkpoint(cvae_run))
+
+
+def test_the_cvae_refuses_bytes_with_the_fix(cvae_run, mnist_dir):
+    config = evaluate.load_config(cvae_run)
+    with EagerModel(config, find_checkpoint(cvae_run)) as model:
+        raw = (np.arange(4 * 784).reshape(4, 784) % 256).astype(np.uint8)
+        with pytest.raises(ValueError, match=r"the CVAE's encode expects images of shape \(N, 784\), a float dtype "
+                                             r"\(float32\) and pixels in \[0, 1\]; got shape \(4, 784\), dtype uint8, "
+                                             r"pixels in \[0, 255\]\. These look like 0\.\.255 bytes: divide by 255"):
+            model.encode(raw, np.zeros((4, 2), np.float32))

@@ -166,3 +166,19 @@ def test_the_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
     with locks.hold([tmp_path]):
         pass  # the kernel dropped the killed holder's lock
     assert list(tmp_path.iterdir()) == []  # and the lock left no file behind
+
+
+def test_sigint_raises_keyboard_interrupt_even_if_it_was_ignored():
+    """A process started with SIGINT ignored (a background job of a script) gets no KeyboardInterrupt
+    handler from Python; the command installs it itself, and puts back what was there."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with failures.sigterm_as_interrupt():
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)
+            with pytest.raises(failures.Terminated):
+                signal.raise_signal(signal.SIGTERM)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

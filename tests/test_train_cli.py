@@ -72,18 +72,18 @@ def test_the_final_table_is_printed(both):
     assert "slim step 200/200: train loss " in result.stdout
 
 
-def test_a_used_out_folder_is_refused_with_status_2(both):
+def test_a_used_out_folder_is_refused_with_status_2(both, command):
     cwd, _ = both
-    result = legacy_vae("--model", "post", "--out", "run", cwd=cwd, timeout=120)
-    assert result.returncode == 2
-    assert "--out run already exists and is not empty" in result.stderr
-    assert "legacy-vae train --resume run" in result.stderr
+    status, _, err = command("train", "--model", "post", "--out", "run", cwd=cwd)
+    assert status == 2
+    assert "--out run already exists and is not empty" in err
+    assert "legacy-vae train --resume run" in err
 
 
-def test_resume_of_a_missing_folder_is_refused(tmp_path):
-    result = legacy_vae("--resume", str(tmp_path / "nowhere"), cwd=tmp_path, timeout=120)
-    assert result.returncode == 2
-    assert "nowhere: no such folder" in result.stderr
+def test_resume_of_a_missing_folder_is_refused(tmp_path, command):
+    status, _, err = command("train", "--resume", tmp_path / "nowhere", cwd=tmp_path)
+    assert status == 2
+    assert "nowhere: no such folder" in err
 
 
 def test_readmes_gallery_script_makes_small_pngs_from_a_run(both, tmp_path):

@@ -1,19 +1,14 @@
 """Repeatability and resuming: one seed, one result, whether or not the run stopped on the way."""
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy_vae import runs, train
+from cli_runs import POST, finish, ignoring_sigint, run, started, wait_for
+from legacy_vae import cli, runs, train
 from legacy_vae.config import defaults
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def config(model, mnist_dir, **changes):
@@ -86,36 +81,85 @@ def test_resume_of_a_folder_that_is_no_run(tmp_path):
         train.resume(tmp_path, progress=False)
 
 
-def _cli(*args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return [sys.executable, "-m", "legacy_vae", "train", *args], env
-
-
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, mnist_dir):
+    """SIGINT once the checkpoint of step 20 is on disk. The child starts with SIGINT ignored, as a
+    shell starts a background job (and as the suite's own workers may be): the command must still
+    stop on Ctrl-C, since it installs its handler itself (legacy_vae.failures)."""
     out = tmp_path / "run"
-    command, env = _cli("--model", "post", "--steps", "100000", "--checkpoint-every", "100",
-                        "--visualize-every", "100", "--data-dir", str(mnist_dir), "--out", str(out),
-                        "--no-progress")
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoints" / "state-100.json").exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "no checkpoint at step 100 after 2 minutes"
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    with started("train", *POST, "--steps", 100000, "--data-dir", mnist_dir, "--out", out,
+                 cwd=tmp_path, preexec_fn=ignoring_sigint) as process:
+        wait_for(lambda: (out / "checkpoints" / "state-20.json").exists(), process, "a checkpoint at step 20")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = finish(process)
     assert process.returncode == 130, stderr
     step = runs.checkpoint_step(tf.train.latest_checkpoint(str(out / "checkpoints")))
-    assert step >= 100 and (out / "checkpoints" / f"state-{step}.json").exists()
+    assert step >= 20 and (out / "checkpoints" / f"state-{step}.json").exists()
     assert f"post: stopped at step {step}; checkpoint saved: " in stderr
     assert f"resume with: legacy-vae train --resume {out}" in stderr
     assert not (out / "results.json").exists()
 
-    command, env = _cli("--resume", str(out), "--steps", str(step + 50), "--no-progress")
-    resumed = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    resumed = run("train", "--resume", out, "--steps", step + 50, "--no-progress", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert runs.checkpoint_step(tf.train.latest_checkpoint(str(out / "checkpoints"))) == step + 50
     assert runs.read_json(out / "results.json")["steps"] == step + 50
     row = [line.split() for line in resumed.stdout.splitlines() if line.startswith("post ")]
     assert row and row[-1][1] == str(step + 50), resumed.stdout
+
+
+def short(model, mnist_dir, **changes):
+    """A shrunk config: a validation and a checkpoint every 20 steps."""
+    return config(model, mnist_dir, **{"visualize_every": 20, "checkpoint_every": 20, **changes})
+
+
+def test_a_dynamically_binarized_run_resumes_bit_identically(tmp_path, mnist_dir):
+    """Dynamic binarization draws fresh pixels from the run's seed: the resumed run must draw what
+    the uninterrupted one drew after step 40."""
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    train.run([short("post", mnist_dir, binarize="dynamic", steps=60)], out=str(whole), progress=False)
+    train.run([short("post", mnist_dir, binarize="dynamic", steps=40)], out=str(resumed), progress=False)
+    train.resume(resumed, steps=60, progress=False)
+    assert runs.read_json(resumed / "config.json")["binarize"] == "dynamic"
+    assert_same_weights(resumed, whole)
+    assert train_losses(resumed) == train_losses(whole)
+
+
+def test_a_both_run_folder_resumes_each_model(tmp_path, mnist_dir, capsys):
+    """`legacy-vae train --model both` stopped at step 40, resumed to 60: each model's folder ends
+    like an uninterrupted 60-step run's."""
+    shrink = ["--visualize-every", "20", "--checkpoint-every", "20", "--data-dir", str(mnist_dir), "--no-progress"]
+    assert cli.main(["train", "--model", "both", "--steps", "60", "--out", str(tmp_path / "whole"), *shrink]) == 0
+    assert cli.main(["train", "--model", "both", "--steps", "40", "--out", str(tmp_path / "both"), *shrink]) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "both"), "--steps", "60", "--no-progress"]) == 0
+    for model in ("post", "slim"):
+        assert runs.checkpoint_step(tf.train.latest_checkpoint(str(tmp_path / "both" / model / "checkpoints"))) == 60
+        assert_same_weights(tmp_path / "both" / model, tmp_path / "whole" / model)
+        assert train_losses(tmp_path / "both" / model) == train_losses(tmp_path / "whole" / model)
+    assert capsys.readouterr().err.count("Traceback") == 0
+
+
+def test_the_cvae_trains_and_resumes_through_the_command(tmp_path, mnist_dir, capsys):
+    """`legacy-vae train --model cvae` for 2 epochs of 10 steps, then `--resume` to 4 epochs: the
+    resumed run continues from its step-20 checkpoint and ends where 40 uninterrupted steps do."""
+    shrink = ["--model", "cvae", "--epoch-steps", "10", "--data-dir", str(mnist_dir), "--no-progress"]
+    assert cli.main(["train", *shrink, "--steps", "40", "--out", str(tmp_path / "whole")]) == 0
+    assert cli.main(["train", *shrink, "--steps", "20", "--out", str(tmp_path / "cvae")]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(tmp_path / "cvae"), "--steps", "40", "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    assert runs.read_json(tmp_path / "cvae" / "config.json")["steps"] == 40
+    assert runs.read_json(tmp_path / "cvae" / "results.json")["steps"] == 40
+    assert "Traceback" not in printed.err
+    assert train_losses(tmp_path / "cvae") == train_losses(tmp_path / "whole")
+    assert_same_cvae_weights(tmp_path / "cvae", tmp_path / "whole")
+
+
+def assert_same_cvae_weights(a, b):
+    """Every variable of the checkpoints equal (weights, Adam's moments and step), but
+    tf.train.Checkpoint's count of its own saves (the resumed run saved once more); the object
+    graph is left out too, as it holds Keras's layer names, which count up within a process."""
+    a, b = weights(a), weights(b)
+    assert sorted(a) == sorted(b)
+    names = [name for name in a if name.endswith("VARIABLE_VALUE") and not name.startswith("save_counter")]
+    assert len([name for name in names if "_trainable_variables" in name]) > 4
+    for name in names:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from legacy_vae.data.arrays import NUM_CLASSES, load_mnist_arrays
+from legacy_vae.data.checks import unit_range
 from legacy_vae.data.download import ensure_mnist
 from legacy_vae.data.locate import resolve_data_dir
 
@@ -47,6 +48,7 @@ class DataSet:
         images, labels = np.asarray(images), np.asarray(labels)
         if len(images) != len(labels):
             raise ValueError(f"images and labels differ in length: {len(images)} != {len(labels)}")
+        unit_range(images, "DataSet")  # float pixels in [0, 1]; uint8 stays raw 0..255
         self._images = images
         self._labels = labels
         self._num_examples = len(images)

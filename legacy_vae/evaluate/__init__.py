@@ -33,6 +33,7 @@ import numpy as np
 
 from legacy_vae import runs, streams
 from legacy_vae.checkpoints import relative
+from legacy_vae.data.checks import model_images
 from legacy_vae.evaluate import iw
 from legacy_vae.evaluate.inputs import SPLITS, find_checkpoint, find_model_runs, load_config, load_images
 from legacy_vae.tables import table
@@ -68,6 +69,7 @@ def evaluate_images(model, images, iw_samples: int, seed: int, progress=True, de
     """
     from tqdm.auto import tqdm
 
+    images = model_images(images, "evaluate_images")  # float (N, 784) in [0, 1], else one clear error
     rows_per_run = rows_per_run or getattr(model, "rows_per_run", ROWS_PER_RUN)
     n = len(images)
     if n == 0:

@@ -17,6 +17,7 @@ import gc
 
 import tensorflow as tf
 
+from legacy_vae.data.checks import model_images
 from legacy_vae.models import cvae
 
 
@@ -81,6 +82,7 @@ class EagerModel:
         return -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits), axis=-1)
 
     def encode(self, images, eps):
+        images = model_images(images, "the CVAE's encode")  # float (N, 784) in [0, 1], else one clear error
         out = self._encode(tf.constant(images, tf.float32), tf.constant(eps, tf.float32))
         return tuple(t.numpy() for t in out)
 

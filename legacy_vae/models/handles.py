@@ -6,6 +6,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from legacy_vae.data.checks import model_images
+
 
 class Terms(NamedTuple):
     """One pass of a model over a batch, in the post's words.
@@ -76,14 +78,7 @@ class ModelHandles:
         TensorFlow's own message names the tensor but not the fix; this one
         says what shape is expected and how to get it from MNIST arrays.
         """
-        images = np.asarray(images)
-        if images.ndim != 2 or images.shape[1] != 784:
-            fix = ""
-            if images.ndim >= 2 and int(np.prod(images.shape[1:])) == 784:
-                fix = f" Flatten it first: images.reshape(-1, 784) turns {images.shape} into (N, 784)."
-            raise ValueError(
-                f"placeholder {self.x.name} expects images of shape (N, 784) with pixels in [0, 1], "
-                f"got shape {images.shape}.{fix}")
+        images = model_images(images, f"placeholder {self.x.name}")  # shape, dtype, [0, 1]
         feed = {self.x: images}
         if eps is not None:
             eps = np.asarray(eps)
