@@ -72,41 +72,46 @@ def test_k_loop_steps_equal_k_single_steps(model, binarize):
     assert last.sums[0] == np.sum(np.asarray(losses[50:], np.float64))
 
 
-def loop_steps(config, data, steps):
-    """Weights and the last loss after ``steps`` loop steps (runs of 50)."""
+def loop_steps(config, data, steps, per_run=50):
+    """Weights and the last loss after ``steps`` loop steps (runs of ``per_run``)."""
     handles = build(config)
     with v1.Session(graph=handles.graph, config=session_config(1, 2)) as session:
         session.run(handles.init_op)
         handles.input.initialize(session, data, end_step=steps)
-        for _ in range(steps // 50):
-            run = session.run([handles.train_steps, handles.train_run])[1]
+        for _ in range(steps // per_run):
+            run = session.run([handles.train_steps, handles.train_run], {handles.steps_per_run: per_run})[1]
         return state(session, handles), float(run.loss), handles.graph
 
 
 @pytest.mark.parametrize("model", ["post", "slim"])
 def test_two_towers_take_the_same_steps_up_to_rounding(model, mnist_dir):
-    """Towers sum in another order. Adam divides each gradient by its own running
-    scale, so on weights whose gradient is ~0 (blank border pixels) rounding can
-    flip an update's sign; elementwise, such weights drift apart by up to ~lr per
-    step (measured: 2e-3 after 100 post steps on some MNIST rows). The loss and
-    each weight matrix as a whole agree closely (measured: 2e-7 and 3e-4)."""
+    """Towers sum in another order, so the two runs part by float rounding, and
+    training amplifies that: Adam divides each gradient by its own running
+    scale, so on weights whose gradient is ~0 (near-blank border pixels)
+    rounding can flip an update's sign. Measured on MNIST rows 2000-4000, batch
+    50 (2026-12-07, Intel Xeon): after 20 steps the worst kernel differs by
+    8e-8 of its norm (post) and the last loss is equal; after 50 steps by 2e-3
+    and after 100 by 2.4e-2, loss 4e-4 apart. So the steps are compared over 20
+    steps, where rounding is all there is, and repeatability over 100."""
     config = defaults(model).replace(batch_size=50)
     data = read_data_sets(mnist_dir, seed=0).train.images[2000:4000]
-    one, one_loss, _ = loop_steps(config.replace(towers=1), data, 100)
-    two, two_loss, graph = loop_steps(config.replace(towers=2), data, 100)
-    again, again_loss, _ = loop_steps(config.replace(towers=2), data, 100)
+    one, one_loss, _ = loop_steps(config.replace(towers=1), data, 20, per_run=20)
+    two, two_loss, graph = loop_steps(config.replace(towers=2), data, 20, per_run=20)
     # Each tower is the model on its own slice of the batch, on the same variables.
     # (The loop body is a function of the graph's library: while_loop v2.)
     body = [node.name for f in graph.as_graph_def().library.function for node in f.node_def]
     assert {name.split("/")[0] for name in body if name.startswith("tower_")} == {"tower_0", "tower_1"}
     one_tower = build(config.replace(towers=1)).graph
     assert len(graph.get_collection("trainable_variables")) == len(one_tower.get_collection("trainable_variables"))
-    assert sorted(one) == sorted(two) and int(two["global_step"]) == 100
+    assert sorted(one) == sorted(two) and int(two["global_step"]) == 20
     for name in (n for n in one if n.endswith(("kernel", "weights"))):
-        assert np.linalg.norm(two[name] - one[name]) < 2e-3 * np.linalg.norm(one[name]), name
+        assert np.linalg.norm(two[name] - one[name]) < 1e-5 * np.linalg.norm(one[name]), name
     assert two_loss == pytest.approx(one_loss, rel=1e-5)
-    assert_same(two, again)  # repeatable with two threads
-    assert two_loss == again_loss
+    # Repeatable with two threads, over a longer run.
+    first, first_loss, _ = loop_steps(config.replace(towers=2), data, 100)
+    again, again_loss, _ = loop_steps(config.replace(towers=2), data, 100)
+    assert_same(first, again)
+    assert first_loss == again_loss
 
 
 def test_feed_dict_graphs_have_no_loop():
