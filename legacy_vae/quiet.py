@@ -3,12 +3,14 @@
 While its native libraries load, TensorFlow 2.21 prints lines such as
 
     WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I0000 ... port.cc:153] oneDNN custom operations are on. You may see slightly different numerical ...
     I0000 ... cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
     I0000 ... cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use available CPU ...
     E0000 ... cuda_platform.cc:52] failed call to cuInit: ...       (when it first looks for devices)
 
 straight to the process's file descriptor 2, which a Jupyter kernel copies
-into the output of the cell that is running. ``TF_CPP_MIN_LOG_LEVEL`` does
+into the output of the cell that is running, and a terminal shows (the
+``legacy-vae`` command imports TensorFlow through here too). ``TF_CPP_MIN_LOG_LEVEL`` does
 not reach the first two: they are written before TensorFlow reads it (seen
 with every level from 0 to 3 on TensorFlow 2.21). So :func:`import_tensorflow`
 points descriptor 2 at a temporary file while TensorFlow loads and lists its
@@ -25,6 +27,7 @@ import tempfile
 # The start-up lines, and only those: absl's notice, the probes for CUDA and CPU features.
 START_UP = re.compile(
     r"All log messages before absl::InitializeLog\(\) is called"
+    r"|port\.cc:\d+\] oneDNN custom operations are on"
     r"|cudart_stub\.cc:\d+\] Could not find cuda drivers"
     r"|cuda_platform\.cc:\d+\] failed call to cuInit"
     r"|cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"
