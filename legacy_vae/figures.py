@@ -33,11 +33,18 @@ from legacy_vae.io import atomic_write_bytes
 _EPOCH = re.compile(r"epoch-step(\d+)\.png$")
 
 
-def epoch(figures: Path, model: str, step: int, codes, labels, samples, test_elbo: float) -> bytes:
-    """Write this epoch's PNG, ``epoch-step<step>.png``; return it."""
+def epoch(figures: Path, model: str, step: int, codes, labels, samples, test_elbo: float,
+          gather: bool = True) -> bytes:
+    """Write this epoch's PNG, ``epoch-step<step>.png``; return it.
+
+    ``gather``: also refresh ``epochs.png`` and ``epochs.gif`` (:func:`epochs`), for a loop that
+    shows them as it goes; the package's loops pass False and gather once, at the end.
+    """
     png = plots.to_png_bytes(plots.epoch(
         codes, labels, samples, f"{model}, step {step}: test ELBO {test_elbo:.2f}"), dpi=80)
     atomic_write_bytes(Path(figures) / f"epoch-step{step}.png", png)
+    if gather:
+        epochs(figures)
     return png
 
 

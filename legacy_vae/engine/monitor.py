@@ -142,8 +142,8 @@ class Monitor:
         test_elbo = test["elbo"]
         samples = session.run(self.handles.prior_samples)
         self._figure("epoch", step, figures.epoch, self.folder.figures, self.model, step, sampled,
-                     self.data.test_labels, samples, test_elbo)
-        self.epochs_gathered = False
+                     self.data.test_labels, samples, test_elbo, False)
+        self.epochs_gathered = False  # epochs.png and .gif: once, at the end (_gather_epochs)
         if self.say is not None:
             self.say(f"{self.model} step {step}: test ELBO {test_elbo:.2f}")
 

@@ -50,7 +50,7 @@ def train_post(config, out, say=print) -> dict:
             test_elbo, test_codes, samples = sess.run([h.elbo, h.z, h.prior_samples], {h.x: test_images})
             say(f"Epoch {epoch} elbo {test_elbo:.2f}")
             draw.submit(figures.epoch, out / "figures", "post", step, test_codes, mnist.test.labels, samples,
-                        test_elbo)
+                        test_elbo, False)  # False: epochs.png and .gif once, at the end
             if epoch == epochs:
                 break
             for _ in range(min(every, config.steps - step)):
