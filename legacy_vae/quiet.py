@@ -39,8 +39,18 @@ def kept_lines(text: str) -> list:
     return [line for line in text.splitlines() if not START_UP.search(line)]
 
 
-def import_tensorflow():
-    """``import tensorflow`` with its start-up lines filtered out of file descriptor 2; returns the module."""
+# What TensorFlow 2.21 imports at the end of its own import "so that any function/method that needs
+# to happen at load time will trigger, eg registration of optimizers in the SavedModel registry":
+# all of Keras 3 (and matplotlib through it), about 0.8 s of CPU. It skips it on an ImportError.
+_KERAS_AT_IMPORT = "keras.src.optimizers"
+
+
+def import_tensorflow(keras: bool = True):
+    """``import tensorflow`` with its start-up lines filtered out of file descriptor 2; returns the module.
+
+    ``keras=False`` leaves out TensorFlow's eager import of Keras (the graph-mode models and the
+    SavedModel-free training never use it); Keras still imports as usual when asked for later.
+    """
     # For whatever TensorFlow logs later; a level the user set wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:  # already loaded: it has nothing left to print
@@ -49,11 +59,15 @@ def import_tensorflow():
     saved = os.dup(2)
     with tempfile.TemporaryFile() as caught:
         os.dup2(caught.fileno(), 2)
+        if not keras and _KERAS_AT_IMPORT not in sys.modules:
+            sys.modules[_KERAS_AT_IMPORT] = None  # its import raises ImportError at once
         try:
             import tensorflow as tf
 
             tf.config.list_physical_devices()  # the device probe prints the cuInit line
         finally:
+            if sys.modules.get(_KERAS_AT_IMPORT, False) is None:
+                del sys.modules[_KERAS_AT_IMPORT]
             os.dup2(saved, 2)
             os.close(saved)
         caught.seek(0)

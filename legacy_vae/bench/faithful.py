@@ -72,17 +72,18 @@ def _timed(command, env) -> tuple[float, list]:
     wall = time.perf_counter() - started
     reader.join()
     if process.returncode != 0:
-        tail = "".join(errors).strip().splitlines()[-3:]
-        raise RuntimeError(f"{' '.join(map(str, command))} failed with status {process.returncode}: "
-                           + " / ".join(tail))
+        from legacy_vae.failures import RunError
+
+        last = ("".join(errors).strip().splitlines() or ["(nothing on stderr)"])[-1]
+        raise RunError(f"bench faithful: {' '.join(map(str, command))} failed with status "
+                       f"{process.returncode}: {last}")
     return wall, lines
 
 
 def script_2017(model: str, steps: int, data_dir, out: Path) -> dict:
     """One 2017 script: wall seconds, and training seconds from its 'step 0' and 'step N' lines."""
-    command = [sys.executable, str(SCRIPTS / f"{model}_2017.py"), "--steps", str(steps), "--out", str(out)]
-    if data_dir:
-        command += ["--data_dir", str(data_dir)]
+    command = [sys.executable, str(SCRIPTS / f"{model}_2017.py"), "--steps", str(steps), "--out", str(out),
+               "--data_dir", str(data_dir)]
     wall, lines = _timed(command, _environment(legacy_keras=model == "post"))
     marks = {line.split(":")[0]: second for second, line in lines if line.startswith("step ")}
     train = marks[f"step {steps}"] - marks["step 0"]
@@ -99,8 +100,7 @@ def legacy_vae(model: str, loop: str, steps: dict, data_dir, out: Path) -> dict:
         if len({steps[m] for m in models}) != 1:
             raise ValueError("one --steps for both models")
         command += ["--steps", str(steps[models[0]])]
-    if data_dir:
-        command += ["--data-dir", str(data_dir)]
+    command += ["--data-dir", str(data_dir)]
     wall, _ = _timed(command, _environment(legacy_keras=False))
     results = json.loads((out / "results.json").read_text())
     per_model = results["models"] if model == "both" else {model: results}
@@ -112,7 +112,11 @@ def legacy_vae(model: str, loop: str, steps: dict, data_dir, out: Path) -> dict:
 
 def measure(steps: dict | None = None, data_dir=None, out=None, models=MODELS, both=True) -> list:
     """Run every command once, one after another; their rows (see the module docstring)."""
+    from legacy_vae.data import resolve_data_dir
+
     steps = {m: (steps or {}).get(m, defaults(m).steps) for m in MODELS}
+    # One folder for every command: the 2017 scripts' own default would be MNIST_data/.
+    data_dir = resolve_data_dir(data_dir)
     out = Path(out) if out else Path(tempfile.mkdtemp(prefix="bench-faithful-"))
     rows = []
     for model in models:

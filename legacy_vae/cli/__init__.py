@@ -119,8 +119,8 @@ def main(argv=None) -> int:
             from legacy_vae.quiet import import_tensorflow
 
             # Without TensorFlow's C++ start-up lines (TF_CPP_MIN_LOG_LEVEL does not reach them);
-            # any other line it prints while loading still shows.
-            import_tensorflow()
+            # any other line it prints while loading still shows. Keras loads only if used (cvae).
+            import_tensorflow(keras=False)
     from legacy_vae import failures
 
     # Schedulers and `timeout` stop a job with SIGTERM: save a checkpoint as on Ctrl-C.
