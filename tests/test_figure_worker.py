@@ -55,7 +55,7 @@ def test_the_queue_is_bounded():
         assert time.perf_counter() - started < 0.9  # two fit in the queue
         draw.submit(time.sleep, 0.0)  # the third waits for the first
         assert time.perf_counter() - started >= 0.9
-    assert draw._pool is None
+    assert draw._process is None
 
 
 def test_a_failed_write_in_the_worker_is_the_one_line_write_error(tmp_path):
@@ -118,3 +118,28 @@ def test_epochs_is_built_from_the_files_on_disk(tmp_path):
     assert figures.epochs(tmp_path) == 3
     assert Image.open(tmp_path / "epochs.gif").n_frames == 3
     assert figures.epochs(tmp_path / "none") == 0 and not (tmp_path / "none").exists()
+
+
+def test_the_worker_leaves_with_a_killed_process_and_needs_no_main_guard(tmp_path):
+    """A script with no ``if __name__ == "__main__"`` starts a worker, hands it a figure and is
+    killed outright: the worker finishes that figure and leaves, closing the caller's pipes."""
+    script = textwrap.dedent("""
+        import os, signal
+        import numpy as np
+        from legacy_vae import figures
+        draw = figures.Drawer()
+        digits = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+        draw.submit(figures.reconstructions, "figs", "slim", 0, digits, digits, digits)
+        print(draw._process.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    (tmp_path / "script.py").write_text(script)
+    done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)  # a worker left running would hold the pipes open past this
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{worker}")
+    assert [p.name for p in (tmp_path / "figs").iterdir()] == ["reconstructions-step0.png"]

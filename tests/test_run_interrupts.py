@@ -100,7 +100,10 @@ def test_sigterm_checkpoints_and_a_second_resume_is_refused(post_at_100, post_re
     first = start("train", "--resume", "busy", "--steps", 100000, "--no-progress", cwd=tmp_path)
     try:
         wait_for(lambda: (busy / "checkpoints" / "state-120.json").exists(), first, "a checkpoint at step 120")
+        # Paused (still holding the folder) while the second starts: it must not pass step 200 meanwhile.
+        first.send_signal(signal.SIGSTOP)
         second = run("train", "--resume", "busy", "--steps", 300, "--no-progress", cwd=tmp_path, timeout=60)
+        first.send_signal(signal.SIGCONT)
         assert first.poll() is None, "the first resume must still be training"
         first.send_signal(signal.SIGTERM)
         _, stderr = finish(first)
