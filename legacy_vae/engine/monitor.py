@@ -161,6 +161,7 @@ class Monitor:
                          codes(session, self.handles, self.data.test_images), self.data.test_labels,
                          f"{self.model}: test codes (posterior means) by label, step {step}")
         self._gather_epochs()
+        self._summaries()  # those drawn already (all of them, with an inline drawer)
         self.writer.flush()
         return {"test_elbo": test["elbo"], "test_reconstruction": test["reconstruction"],
                 "test_kl": test["kl"]}
