@@ -18,7 +18,8 @@ its own and each at faithful defaults (post: 12,000 steps, Slim: 20,000):
 
 ``wall s`` is the whole command, from start to exit (TensorFlow's import
 included). ``train s`` is the command's own training time: ``train_seconds``
-of results.json for legacy-vae (evaluation and figures left out), and for a
+of results.json for legacy-vae (the fast loop leaves evaluation and figures
+out; the classic loop times its whole loop, looks included), and for a
 2017 script the time between its "step 0" and "step N" lines (the training
 loop and one test ELBO: the script keeps no clock). Ratios divide by the
 2017 script of the same model.
@@ -46,7 +47,8 @@ CAPTION = ("Each row one command in its own process, one after another on this m
            "'step N' lines.\n"
            "legacy-vae: draws ALL of its figures (per-epoch codes and samples, reconstructions, side by side, "
            "epochs.png/gif, loss curves), validates every visualize_every steps, writes checkpoints, summaries "
-           "and the test table; train s is results.json's train_seconds.")
+           "and the test table; train s is results.json's train_seconds (the fast loop leaves evaluation and "
+           "figures out; --loop classic times its whole loop, its looks included).")
 
 
 def _environment(legacy_keras: bool) -> dict:
