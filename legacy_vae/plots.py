@@ -12,9 +12,16 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from legacy_vae.io import atomic_path
+
+
+def Figure(*args, **kwargs):  # noqa: N802 - stands for matplotlib's class
+    """``matplotlib.figure.Figure``, imported on first use: a training process that hands its
+    figures to a worker (legacy_vae.figures) never loads matplotlib itself."""
+    from matplotlib.figure import Figure as _Figure
+
+    return _Figure(*args, **kwargs)
 
 
 def _as_digits(images) -> np.ndarray:

@@ -1,1 +1,1 @@
-"""Benchmarks (not tests) that print tables: ``legacy-vae bench throughput``, ``quality`` and ``cluster``."""
+"""Benchmarks (not tests) that print tables: ``legacy-vae bench throughput``, ``quality``, ``cluster`` and ``faithful``."""

@@ -41,6 +41,11 @@ def _train_configs(args):
     return [defaults(name).replace(**overrides) for name in names]
 
 
+def _progress(args) -> bool:
+    """Progress bars only on a terminal; into a pipe or a file the runs print one plain line per look."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
 def _run(args) -> int:
     if args.command == "train":
         from legacy_vae import train
@@ -48,15 +53,15 @@ def _run(args) -> int:
         if cluster_options.wanted(args):
             return cluster_options.run(args, lambda: _train_configs(args))
         if args.resume:
-            train.resume(args.resume, steps=args.steps, progress=not args.no_progress)
+            train.resume(args.resume, steps=args.steps, progress=_progress(args))
         else:
-            train.run(_train_configs(args), out=args.out, progress=not args.no_progress)
+            train.run(_train_configs(args), out=args.out, progress=_progress(args))
         return 0
     if args.command == "evaluate":
         from legacy_vae import evaluate
 
         evaluate.main(args.run_dir, iw_samples=args.iw_samples, split=args.split, seed=args.seed,
-                      limit=args.limit, data_dir=args.data_dir, progress=not args.no_progress,
+                      limit=args.limit, data_dir=args.data_dir, progress=_progress(args),
                       binarize=args.binarize)
         return 0
     if args.command == "data":
@@ -73,6 +78,11 @@ def _run(args) -> int:
             from legacy_vae.bench import cluster
 
             cluster.main(args.model, args.steps, args.workers, sync=args.sync, out=args.out, json_path=args.json)
+        elif args.bench == "faithful":
+            from legacy_vae.bench import faithful
+
+            faithful.main(steps=args.steps, models=tuple(args.models), data_dir=args.data_dir, out=args.out,
+                          json_path=args.json)
         else:
             from legacy_vae.bench import quality
 
@@ -111,6 +121,14 @@ def main(argv=None) -> int:
         from legacy_vae.engine.threads import thread_env
 
         thread_env()
+        # (Not for a command whose process trains nothing: cluster supervisors, bench faithful.)
+        if not (getattr(args, "cluster", None) or getattr(args, "cluster_spec", None)
+                or getattr(args, "bench", None) == "faithful"):
+            from legacy_vae.quiet import import_tensorflow
+
+            # Without TensorFlow's C++ start-up lines (TF_CPP_MIN_LOG_LEVEL does not reach them);
+            # any other line it prints while loading still shows. Keras loads only if used (cvae).
+            import_tensorflow(keras=False)
     from legacy_vae import failures
 
     # Schedulers and `timeout` stop a job with SIGTERM: save a checkpoint as on Ctrl-C.

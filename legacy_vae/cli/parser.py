@@ -153,6 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="instead: async against sync (SyncReplicasOptimizer) for each --workers")
     cluster.add_argument("--out", metavar="DIR", help="where the runs go (default runs/bench-cluster-<timestamp>)")
     cluster.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    faithful = kinds.add_parser("faithful", help="wall time and steps/s: the 2017 scripts, the classic loop and "
+                                                 "legacy-vae train, one after another at faithful defaults")
+    faithful.add_argument("--steps", type=_positive_int,
+                          help="train every command this many steps (default: each model's faithful steps)")
+    faithful.add_argument("--models", nargs="+", choices=("post", "slim"), default=["post", "slim"],
+                          help="models to time (both: also the side-by-side run)")
+    faithful.add_argument("--data-dir", metavar="DIR")
+    faithful.add_argument("--out", metavar="DIR", help="where the runs go (default: a temporary folder)")
+    faithful.add_argument("--json", metavar="PATH", help="also write the results as JSON")
 
     notebooks = sub.add_parser("notebooks", help="run every notebook and write them as a static HTML site",
                                description="Execute the notebooks top to bottom and write DIR/index.html and one "

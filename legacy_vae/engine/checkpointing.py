@@ -32,6 +32,21 @@ class FiniteParametersCheck(v1.train.CheckpointSaverListener):
                                                  global_step_value, self.checkpoint_dir, config.learning_rate))
 
 
+class FiguresWritten(v1.train.CheckpointSaverListener):
+    """Before a checkpoint, wait for the figures given so far (drawn in a worker process).
+
+    A resumed run does not draw again the steps its checkpoint covers, so a
+    checkpoint may exist only once their figures are on disk; a figure that
+    could not be written stops the run here, before the checkpoint.
+    """
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+    def before_save(self, session, global_step_value):
+        self.monitor.figures_written()
+
+
 class LoopStateListener(v1.train.CheckpointSaverListener):
     """Save what the checkpoint does not hold beside it: ``state-<step>.json``.
 

@@ -40,7 +40,7 @@ import time
 
 import tensorflow as tf
 
-from legacy_vae import checkpoints, plots, runs
+from legacy_vae import checkpoints, figures, plots, runs
 from legacy_vae.engine import checkpointing, hooks, model_data, saving
 from legacy_vae.engine.events import EventsWriter
 from legacy_vae.engine.fast import STEPS_PER_RUN, build
@@ -102,7 +102,7 @@ class _Clock:
 
 
 def train_model(config, root, data: model_data.ModelData, *, resume=False, progress=True, position=0,
-                stop=None, on_reconstructions=None, threads=(1, 1), say=print, extra_hooks=()) -> dict:
+                stop=None, on_reconstructions=None, threads=(1, 1), say=print, extra_hooks=(), draw=None) -> dict:
     """Train ``config`` into the model run folder ``root``; return its results.
 
     ``resume`` continues from the latest checkpoint in ``root`` (metrics past
@@ -110,7 +110,8 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
     ``{"model", "interrupted": True, "step", "checkpoint"}`` if ``stop`` was set.
     Raises hooks.DivergedError on a NaN or infinite loss. ``threads`` is
     (intra-op, inter-op) for the session; ``extra_hooks`` run after ours
-    (e.g. a benchmark's timer).
+    (e.g. a benchmark's timer). ``draw`` (a figures.Drawer, shared by models
+    training side by side) draws the figures; without one, the run has its own.
     """
     folder = runs.ModelFolder(root)
     if not resume and checkpoints.listing(folder.checkpoints):
@@ -136,6 +137,11 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
                    desc=config.model, leave=True, dynamic_ncols=True, unit="step")
     with handles.graph.as_default():
         writer = EventsWriter(str(folder.events))
+    own_draw = draw is None
+    if own_draw:
+        draw = figures.Drawer()
+    monitor = None
+    failed = True
     try:
         with handles.graph.as_default():
             saver = saving.Saver(max_to_keep=5)
@@ -148,7 +154,7 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
             train_summary = v1.summary.merge([
                 v1.summary.scalar(f"train/{key}", getattr(source, f"first_{key}" if fast else key))
                 for key in runs.METRIC_KEYS])
-            monitor = Monitor(handles, folder, data, writer, say=None if progress else say,
+            monitor = Monitor(handles, folder, data, writer, draw=draw, say=None if progress else say,
                               on_reconstructions=on_reconstructions,
                               validated_steps={r["step"] for r in records if r["split"] == "validation"})
             clock = _Clock(point["train_seconds"], monitor)
@@ -156,6 +162,7 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
             validation = hooks.ValidationHook(handles, monitor, config.visualize_every,
                                               finished=lambda: not interrupted)
             listeners = [checkpointing.FiniteParametersCheck(handles, folder.checkpoints),
+                         checkpointing.FiguresWritten(monitor),
                          checkpointing.LoopStateListener(folder, saver, clock.seconds, dataset)]
             stopper = hooks.StopAtStepHook(handles, config.steps)
             all_hooks = [
@@ -190,22 +197,39 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
                     else:
                         session.run(handles.train_op, {x: dataset.next_batch(config.batch_size)[0]})
                 clock.stop()
+        checkpoint = saver.last_checkpoints[-1] if saver.last_checkpoints else None
+        if interrupted:
+            results = {"model": config.model, "interrupted": True, "step": validation.step,
+                       "checkpoint": checkpoint}
+        else:
+            train_seconds = clock.seconds()
+            results = {"model": config.model, "steps": validation.step, "seed": config.seed,
+                       "feed_dict": not fast, **(validation.results or {}),
+                       "validation_elbo": (monitor.last_validation or {}).get("elbo"),
+                       "train_seconds": train_seconds,
+                       "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,
+                       # Relative to the run folder, which may be moved.
+                       "checkpoint": checkpoint and checkpoints.relative(checkpoint, folder.root)}
+            runs.write_json(folder.results, results)
+            draw.submit(figures.save, plots.loss_curves, folder.figures / "loss_curves.png",
+                        {config.model: runs.read_metrics(folder.metrics)})
+        failed = False
     finally:
-        writer.close()
-        if bar is not None:
-            bar.close()
-
-    checkpoint = saver.last_checkpoints[-1] if saver.last_checkpoints else None
-    if interrupted:
-        return {"model": config.model, "interrupted": True, "step": validation.step, "checkpoint": checkpoint}
-    train_seconds = clock.seconds()
-    results = {"model": config.model, "steps": validation.step, "seed": config.seed,
-               "feed_dict": not fast, **(validation.results or {}),
-               "validation_elbo": (monitor.last_validation or {}).get("elbo"),
-               "train_seconds": train_seconds,
-               "steps_per_second": validation.step / train_seconds if train_seconds > 0 else None,
-               # Relative to the run folder, which may be moved.
-               "checkpoint": checkpoint and checkpoints.relative(checkpoint, folder.root)}
-    runs.write_json(folder.results, results)
-    plots.save(plots.loss_curves({config.model: runs.read_metrics(folder.metrics)}), folder.figures / "loss_curves.png")
+        # Every figure given is drawn, also after an error (whose own message then wins).
+        with contextlib.ExitStack() as closing:
+            closing.callback(writer.close)
+            if bar is not None:
+                closing.callback(bar.close)
+            if own_draw:
+                closing.callback(_close, draw.close, failed)
+            if monitor is not None:
+                closing.callback(_close, monitor.close, failed)
     return results
+
+
+def _close(close, failed: bool) -> None:
+    if not failed:
+        close()
+        return
+    with contextlib.suppress(Exception):
+        close()

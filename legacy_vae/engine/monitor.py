@@ -12,6 +12,10 @@ weights. Held-out ELBO, as everywhere in the package, in nats per image:
 TensorBoard gets the validation scalars and the figures as hand-made
 ``Summary`` protos: the numbers are means over several session runs (the
 5,000 validation images go in chunks), which no in-graph summary op sees.
+
+The figures are drawn by a figures.Drawer (a worker process): the training
+thread computes their arrays, hands them over and goes on; a figure's image
+summary is written once its PNG is back, at a later look or at :meth:`Monitor.close`.
 """
 from __future__ import annotations
 
@@ -22,7 +26,6 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_vae import figures, plots, runs
-from legacy_vae.io import atomic_write_bytes
 
 v1 = tf.compat.v1
 
@@ -31,15 +34,23 @@ EVAL_CHUNK = 1000
 
 def evaluate(session, handles, images, chunk: int = EVAL_CHUNK) -> dict:
     """Mean ELBO, reconstruction and KL of ``images`` (fed in chunks), nats per image."""
-    log_lik, kl = [], []
+    return evaluate_with(session, handles, images, None, chunk)[0]
+
+
+def evaluate_with(session, handles, images, tensor, chunk: int = EVAL_CHUNK):
+    """:func:`evaluate` and the values of a per-image ``tensor`` (e.g. ``handles.z``) from the
+    same session runs: one pass over ``images`` instead of two. (metrics, values or None)."""
+    fetches = [handles.per_image_log_likelihood, handles.per_image_kl] + ([tensor] if tensor is not None else [])
+    log_lik, kl, values = [], [], []
     for start in range(0, len(images), chunk):
-        ll, k = session.run([handles.per_image_log_likelihood, handles.per_image_kl],
-                            handles.feed(images[start:start + chunk]))
-        log_lik.append(ll)
-        kl.append(k)
+        got = session.run(fetches, handles.feed(images[start:start + chunk]))
+        log_lik.append(got[0])
+        kl.append(got[1])
+        values.extend(got[2:])
     log_lik, kl = np.concatenate(log_lik).astype(np.float64), np.concatenate(kl).astype(np.float64)
-    return {"elbo": float(np.mean(log_lik - kl)), "reconstruction": float(-np.mean(log_lik)),
-            "kl": float(np.mean(kl))}
+    metrics = {"elbo": float(np.mean(log_lik - kl)), "reconstruction": float(-np.mean(log_lik)),
+               "kl": float(np.mean(kl))}
+    return metrics, (np.concatenate(values) if tensor is not None else None)
 
 
 def codes(session, handles, images, chunk: int = EVAL_CHUNK, tensor=None) -> np.ndarray:
@@ -72,12 +83,15 @@ class Monitor:
     resumed run already made. ``on_reconstructions(model, step, originals,
     reconstructions)`` gets the first validation digits, the same at every
     step, for ``--model both``'s side-by-side figure. ``say`` prints a line
-    (None: silent).
+    (None: silent). ``draw`` (a figures.Drawer) draws the figures.
     """
 
     def __init__(self, handles, folder: runs.ModelFolder, data, writer, *, say=None,
-                 on_reconstructions=None, validated_steps=()):
+                 on_reconstructions=None, validated_steps=(), draw=None):
         self.handles, self.folder, self.data, self.writer = handles, folder, data, writer
+        self.draw = figures.Drawer(inline=True) if draw is None else draw
+        self.epochs_gathered = True  # epochs.png and epochs.gif hold every epoch figure given
+        self.pending = []  # (summary tag, step, future of the PNG bytes)
         self.model = handles.config.model
         self.say = say
         self.on_reconstructions = on_reconstructions
@@ -102,10 +116,11 @@ class Monitor:
 
         digits = self.shown.next_batch(self.handles.config.num_show)[0]
         means, sample = session.run([self.handles.reconstructions, self.handles.x_hat], self.handles.feed(digits))
-        png = figures.reconstructions(self.folder.figures, self.model, step, digits, means, sample)
-        self.writer.add_summary(_image_summary("reconstructions", png), step)
+        self._figure("reconstructions", step, figures.reconstructions, self.folder.figures, self.model, step,
+                     digits, means, sample)
         if self.model == "post":
             self._epoch(session, step)
+        self._summaries()
         self.writer.flush()
         if self.on_reconstructions is not None:
             originals = self.data.validation_images[:self.handles.config.num_show]
@@ -123,11 +138,12 @@ class Monitor:
 
     def _epoch(self, session, step: int) -> None:
         """The post's epoch figure: test ELBO, sampled test codes by label, prior samples."""
-        test_elbo = evaluate(session, self.handles, self.data.test_images)["elbo"]
-        sampled = codes(session, self.handles, self.data.test_images, tensor=self.handles.z)
+        test, sampled = evaluate_with(session, self.handles, self.data.test_images, self.handles.z)
+        test_elbo = test["elbo"]
         samples = session.run(self.handles.prior_samples)
-        png = figures.epoch(self.folder.figures, self.model, step, sampled, self.data.test_labels, samples, test_elbo)
-        self.writer.add_summary(_image_summary("epoch", png), step)
+        self._figure("epoch", step, figures.epoch, self.folder.figures, self.model, step, sampled,
+                     self.data.test_labels, samples, test_elbo, False)
+        self.epochs_gathered = False  # epochs.png and .gif: once, at the end (_gather_epochs)
         if self.say is not None:
             self.say(f"{self.model} step {step}: test ELBO {test_elbo:.2f}")
 
@@ -139,15 +155,54 @@ class Monitor:
         self.writer.add_summary(_scalar_summary("test", test), step)
 
         samples = session.run(self.handles.prior_samples)
-        cols = int(np.ceil(np.sqrt(len(samples))))
-        png = plots.to_png_bytes(plots.digit_grid(
-            samples, cols=cols, title=f"{self.model}: samples from the prior, step {step}"))
-        atomic_write_bytes(self.folder.figures / "prior_samples.png", png)
-        self.writer.add_summary(_image_summary("prior_samples", png), step)
+        self._figure("prior_samples", step, figures.prior_samples, self.folder.figures, self.model, step, samples)
         if config.code_size == 2:
-            figure = plots.codes(codes(session, self.handles, self.data.test_images), self.data.test_labels,
-                                 title=f"{self.model}: test codes (posterior means) by label, step {step}")
-            plots.save(figure, self.folder.figures / "codes.png")
+            self._figure(None, step, figures.save, plots.codes, self.folder.figures / "codes.png",
+                         codes(session, self.handles, self.data.test_images), self.data.test_labels,
+                         f"{self.model}: test codes (posterior means) by label, step {step}")
+        self._gather_epochs()
+        self._summaries()  # those drawn already (all of them, with an inline drawer)
         self.writer.flush()
         return {"test_elbo": test["elbo"], "test_reconstruction": test["reconstruction"],
                 "test_kl": test["kl"]}
+
+    def _figure(self, tag, step, function, *args) -> None:
+        """Hand a figure to the drawer (first raising the error of one that failed)."""
+        self.draw.check()
+        self.pending.append((tag, step, self.draw.submit(function, *args)))
+
+    def _summaries(self, wait=False) -> None:
+        """The image summaries of the figures drawn by now (``wait``: of every figure given)."""
+        if wait:
+            self.draw.wait([future for _, _, future in self.pending])
+        done = 0  # the figures drawn so far, in the order given (TensorBoard lists them so)
+        while done < len(self.pending) and self.pending[done][2].done():
+            done += 1
+        done, self.pending = self.pending[:done], self.pending[done:]
+        for tag, step, future in done:
+            if tag is not None and future.exception() is None:
+                self.writer.add_summary(_image_summary(tag, future.result()), step)
+
+    def figures_written(self) -> None:
+        """Wait until every figure given so far (of every model) is on disk; raise a failed one's error.
+
+        The wait counts as evaluation time, not training (it is the figures' time)."""
+        started = time.perf_counter()
+        self.draw.wait()
+        self._summaries()
+        self.eval_seconds += time.perf_counter() - started
+
+    def close(self) -> None:
+        """Wait for this model's figures and write their summaries; then (post) gather the epoch
+        figures on disk into epochs.png and epochs.gif."""
+        self._gather_epochs()
+        self._summaries(wait=True)
+        self.writer.flush()
+
+    def _gather_epochs(self) -> None:
+        # Once the epoch figures given are on disk; a resumed run gathers the earlier ones too.
+        if self.epochs_gathered:
+            return
+        self._summaries(wait=True)
+        self.pending.append((None, None, self.draw.submit(figures.epochs, self.folder.figures)))
+        self.epochs_gathered = True

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from legacy_vae import plots
+from legacy_vae import figures
 from legacy_vae.engine import model_data, threads
 from legacy_vae.engine.loop import train_model
 
@@ -29,8 +29,8 @@ from legacy_vae.engine.loop import train_model
 class SideBySide:
     """RUN/figures/side_by_side-step<N>.png once every model has shown its step-N reconstructions."""
 
-    def __init__(self, folder: Path, models):
-        self.folder, self.models = Path(folder), list(models)
+    def __init__(self, folder: Path, models, draw):
+        self.folder, self.models, self.draw = Path(folder), list(models), draw
         self.pending: dict[int, dict] = {}
         self.lock = threading.Lock()
 
@@ -41,8 +41,7 @@ class SideBySide:
             if len(entry) < len(self.models):
                 return
             del self.pending[step]
-        figure = plots.side_by_side({name: entry[name] for name in self.models}, step)
-        plots.save(figure, self.folder / f"side_by_side-step{step}.png")
+        self.draw.submit(figures.side_by_side, self.folder, step, {name: entry[name] for name in self.models})
 
 
 def _load_datasets(configs):
@@ -80,9 +79,14 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
     Raises KeyboardInterrupt after Ctrl-C (every model saved a checkpoint)
     and the first model's error if one failed (the others were stopped).
     """
+    with figures.Drawer() as draw:  # one worker process draws every model's figures
+        return _train_models(configs, run_dir, roots, resume, progress, draw)
+
+
+def _train_models(configs, run_dir, roots, resume, progress, draw):
     datasets = _load_datasets(configs)
     pools = threads.session_threads(len(configs))
-    side = SideBySide(run_dir / "figures", [c.model for c in configs]) if len(configs) > 1 else None
+    side = SideBySide(run_dir / "figures", [c.model for c in configs], draw) if len(configs) > 1 else None
     stop, say, outcomes = threading.Event(), _say_lock(), {}
 
     def work(position, config):
@@ -90,7 +94,7 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
             data = model_data.prepare_data(config, datasets[config.model])
             outcomes[config.model] = train_model(
                 config, roots[config.model], data, resume=resume, progress=progress, position=position,
-                stop=stop, on_reconstructions=side, threads=pools, say=say)
+                stop=stop, on_reconstructions=side, threads=pools, say=say, draw=draw)
         except BaseException as error:  # handed to the main thread below
             outcomes[config.model] = error
             stop.set()  # one model failing stops the others (each saves a checkpoint)

@@ -44,19 +44,23 @@ def train_post(config, out, say=print) -> dict:
     test_images = binarized(mnist.test.images, config)
     out, every = Path(out), config.visualize_every
     epochs = -(-config.steps // every)
-    with v1.Session(graph=h.graph) as sess:
+    with figures.Drawer() as draw, v1.Session(graph=h.graph) as sess:  # draw: figures in a worker process
         sess.run(h.init_op)
         started = time.perf_counter()
         for epoch in range(epochs + 1):  # one look more, after the last epoch
             step = min(epoch * every, config.steps)
             test_elbo, test_codes, samples = sess.run([h.elbo, h.z, h.prior_samples], {h.x: test_images})
             say(f"Epoch {epoch} elbo {test_elbo:.2f}")
-            figures.epoch(out / "figures", "post", step, test_codes, mnist.test.labels, samples, test_elbo)
+            draw.submit(figures.epoch, out / "figures", "post", step, test_codes, mnist.test.labels, samples,
+                        test_elbo, False)  # False: epochs.png and .gif once, at the end
             if epoch == epochs:
                 break
             for _ in range(min(every, config.steps - step)):
                 sess.run(h.train_op, {h.x: binarized(mnist.train.next_batch(config.batch_size)[0], config)})
-        return _finish(config, h, sess, out, test_images, time.perf_counter() - started)
+        results = _finish(config, h, sess, out, test_images, time.perf_counter() - started)
+        draw.wait()
+        draw.submit(figures.epochs, out / "figures")  # every epoch's PNG, one under the other, and a GIF
+    return results
 
 
 def train_slim(config, out, say=print) -> dict:
@@ -64,7 +68,7 @@ def train_slim(config, out, say=print) -> dict:
     h = slim_vae.build(config)
     mnist = read_data_sets(config.data_dir, seed=config.seed)
     out = Path(out)
-    with v1.Session(graph=h.graph) as sess:
+    with figures.Drawer() as draw, v1.Session(graph=h.graph) as sess:
         sess.run(h.init_op)
         started = time.perf_counter()
         for i in range(config.steps + 1):
@@ -72,7 +76,7 @@ def train_slim(config, out, say=print) -> dict:
                 digits = binarized(mnist.validation.next_batch(config.num_show)[0], config)
                 means, sample = sess.run([h.reconstructions, h.x_hat], {h.x: digits})
                 say(f"Iteration {i}:")
-                figures.reconstructions(out / "figures", "slim", i, digits, means, sample)
+                draw.submit(figures.reconstructions, out / "figures", "slim", i, digits, means, sample)
             if i == config.steps:
                 break
             batch = mnist.train.next_batch(config.batch_size)
