@@ -85,12 +85,13 @@ def test_a_failed_write_in_the_worker_is_the_one_line_write_error(tmp_path):
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_run_has_every_figure_of_its_checkpoints(how, tmp_path):
+def test_a_stopped_run_has_every_figure_of_its_checkpoints(how, tmp_path, mnist_dir):
     """Stopped by SIGTERM or Ctrl-C (to the whole process group, as a terminal sends it), the run
     waits for its figures: every recorded validation step has its figures, the epoch sheet has a row
     for each, and no file is half written."""
     out = tmp_path / "run"
-    process = start("train", *POST, "--steps", 100000, "--out", out, cwd=tmp_path, start_new_session=True)
+    process = start("train", *POST, "--steps", 100000, "--data-dir", mnist_dir, "--out", out, cwd=tmp_path,
+                    start_new_session=True)
     try:
         wait_for(lambda: (out / "checkpoints" / "state-60.json").exists(), process, "a checkpoint at step 60")
         os.killpg(process.pid, how)
