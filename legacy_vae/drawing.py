@@ -76,7 +76,8 @@ class Drawer:
     def __init__(self, pending: int = 8, inline: bool = False):
         self.inline = inline
         self._slots = threading.BoundedSemaphore(pending)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()      # the bookkeeping below; never held while writing to the worker
+        self._sending = threading.Lock()   # one job written to the worker at a time
         self._futures = []   # given, not yet checked
         self._waiting = {}   # job number -> future, answered by the worker in order
         self._jobs = 0
@@ -112,13 +113,19 @@ class Drawer:
         else:
             self._slots.acquire()
             future = Future()
-            with self._lock:
-                self._jobs += 1
-                self._waiting[self._jobs] = future
+            # Writing to the worker can block until it reads, and it reads only after the answer
+            # reader took its last answer; the reader needs ``_lock``, so the write holds only
+            # ``_sending`` (one job's bytes at a time), never ``_lock``.
+            with self._sending:
+                with self._lock:
+                    self._jobs += 1
+                    number = self._jobs
+                    self._waiting[number] = future
                 try:
-                    _send(self._process.stdin, (self._jobs, function, args))
+                    _send(self._process.stdin, (number, function, args))
                 except (BrokenPipeError, OSError):
-                    self._waiting.pop(self._jobs)
+                    with self._lock:
+                        self._waiting.pop(number, None)
                     self._slots.release()
                     raise RuntimeError("the figure worker process has ended") from None
         with self._lock:

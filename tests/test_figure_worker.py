@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 from cli_runs import POST, finish, start, stop, wait_for
-from legacy_vae import figures, runs, train
+from legacy_vae import drawing, figures, runs, train
 from legacy_vae.config import defaults
 
 
@@ -144,3 +145,30 @@ def test_the_worker_leaves_with_a_killed_process_and_needs_no_main_guard(tmp_pat
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{worker}")
     assert [p.name for p in (tmp_path / "figs").iterdir()] == ["reconstructions-step0.png"]
+
+
+def test_two_threads_handing_over_large_figures_never_deadlock():
+    """Side by side, two training threads hand the worker figures while it answers: with a lock held
+    across the write to the worker, the answer reader waited for that lock, the worker for the reader
+    and the write for the worker (seen in CI: `--model both` hung). Jobs and answers here are 1 MB,
+    so every pipe fills."""
+    big = bytearray(1 << 20)
+    finished = []
+
+    def hand_over(draw):
+        futures = [draw.submit(bytes, big) for _ in range(30)]
+        finished.append(all(len(f.result()) == len(big) for f in futures))
+
+    draw = drawing.Drawer()
+    threads = [threading.Thread(target=hand_over, args=(draw,), daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    if len(finished) < 2:
+        draw._process.kill()  # a deadlock: free the threads before failing
+    try:
+        draw.close()
+    except RuntimeError:  # the killed worker's lost figures
+        pass
+    assert finished == [True, True], "handing figures over from two threads deadlocked"
