@@ -15,7 +15,8 @@ layers, and each layer is named as in the notebook, so the variables are its own
     encoder/fc1/weights [784, 128]   encoder/fc2/weights [128, 2 * code]
     decoder/fc1/weights [code, 128]  decoder/fc2/weights [128, 784]   and ``biases`` beside each
 
-Prior samples reuse the decoder (``variable_scope(reuse=True)``, slim's way)
+The notebook built its decoder once and drew no prior samples; this package
+adds them, reusing the decoder's variables (``variable_scope(reuse=True)``)
 with mu = logvar = 0, so that z = eps ~ N(0, I).
 
 ``build(config)`` makes the graph in a ``tf.Graph`` of its own;
