@@ -48,14 +48,16 @@ def epoch(figures: Path, model: str, step: int, codes, labels, samples, test_elb
     return png
 
 
-def epochs(figures: Path) -> int:
-    """Gather the ``epoch-step<N>.png`` on disk, by step, into ``epochs.png`` and ``epochs.gif``;
-    return how many (none: nothing is written)."""
+def epochs(figures: Path, kinds=("png", "gif")) -> int:
+    """Gather the ``epoch-step<N>.png`` on disk, by step, into ``epochs.png`` and ``epochs.gif``
+    (``kinds``: one of them only, so two workers can write one each); return how many
+    (none: nothing is written)."""
     figures = Path(figures)
     frames = sorted((int(m.group(1)), p) for p in figures.glob("epoch-step*.png") if (m := _EPOCH.search(p.name)))
     paths = [p for _, p in frames]
-    if paths:
+    if paths and "png" in kinds:
         atomic_write_bytes(figures / "epochs.png", plots.stack_pngs(paths))
+    if paths and "gif" in kinds:
         plots.gif_from_pngs(paths, figures / "epochs.gif")
     return len(paths)
 

@@ -155,7 +155,7 @@ def train_model(config, root, data: model_data.ModelData, *, resume=False, progr
                 v1.summary.scalar(f"train/{key}", getattr(source, f"first_{key}" if fast else key))
                 for key in runs.METRIC_KEYS])
             monitor = Monitor(handles, folder, data, writer, draw=draw, say=None if progress else say,
-                              on_reconstructions=on_reconstructions,
+                              on_reconstructions=on_reconstructions, threads=threads[1],
                               validated_steps={r["step"] for r in records if r["split"] == "validation"})
             clock = _Clock(point["train_seconds"], monitor)
             interrupted = []
