@@ -1,19 +1,23 @@
-"""A worker process that draws figures, so that a training loop never waits for matplotlib.
+"""Worker processes that draw figures, so that a training loop never waits for matplotlib.
 
     with Drawer() as draw:
         draw.submit(figures.reconstructions, folder, "slim", step, digits, means, sample)
         ...                                   # training goes on; closing waits for every figure
 
-The worker is ``python -m legacy_vae.drawing``, started with the command's
-own interpreter. Each job is a module-level function and its arguments
-(NumPy arrays, paths, numbers), pickled down its stdin; each answer (the
-function's return value, or its error) comes back up its stdout. It is a
-plain subprocess, not ``multiprocessing``: that would import the caller's
-``__main__`` script again in the worker, which breaks scripts without an
-``if __name__ == "__main__"`` guard. The worker ignores SIGINT and SIGTERM
-(Ctrl-C reaches the whole process group): it finishes what it was given and
-leaves when its stdin closes, which also happens when the training process is
-killed outright, so it never outlives it by more than one figure.
+Each worker is ``python -m legacy_vae.drawing``, started with the command's
+own interpreter (two by default: a look's figures are drawn at once, and the
+end of a run waits half as long). Each job is a module-level function and its
+arguments (NumPy arrays, paths, numbers), pickled down a worker's stdin; each
+answer (the function's return value, or its error) comes back up its stdout.
+A thread in the worker takes jobs off the pipe as they come, so giving one
+never waits for a figure being drawn. It is a plain subprocess, not
+``multiprocessing``: that would import the caller's ``__main__`` script again
+in the worker, which breaks scripts without an ``if __name__ == "__main__"``
+guard. A worker ignores SIGINT and SIGTERM (Ctrl-C reaches the whole process
+group): it finishes what it was given and leaves when its stdin closes; when
+the training process is killed outright, its next answer finds no reader and
+it leaves then, so it never outlives the training process by more than one
+figure.
 
 :class:`legacy_vae.failures.WriteError` (a full disk, a file-size limit)
 comes back as itself, with its one-line message.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import signal
 import struct
 import subprocess
@@ -38,16 +43,20 @@ def _send(stream, message) -> None:
     stream.flush()
 
 
-def _receive(stream):
-    """The next message, or None at the end of the stream."""
+def _receive_bytes(stream):
+    """The next message, still pickled, or None at the end of the stream."""
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
         return None
     (length,) = _LENGTH.unpack(head)
     data = stream.read(length)
-    if len(data) < length:
-        return None
-    return pickle.loads(data)
+    return data if len(data) == length else None
+
+
+def _receive(stream):
+    """The next message, or None at the end of the stream."""
+    data = _receive_bytes(stream)
+    return None if data is None else pickle.loads(data)
 
 
 class _Done(Future):
@@ -61,48 +70,76 @@ class _Done(Future):
             self.set_exception(error)
 
 
+class _Worker:
+    """One ``python -m legacy_vae.drawing`` process and the thread that reads its answers."""
+
+    def __init__(self, index: int, env: dict, answers):
+        self.index = index
+        self.sending = threading.Lock()  # one job's bytes at a time into its stdin
+        self.jobs = 0                    # given, not yet answered (the Drawer's lock guards it)
+        self.process = subprocess.Popen([sys.executable, "-m", "legacy_vae.drawing"], env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.reader = threading.Thread(target=answers, args=(self,), name=f"figures-answers-{index}", daemon=True)
+        self.reader.start()
+
+    def close(self) -> None:
+        self.process.stdin.close()  # the worker leaves at the end of its input
+        self.process.wait()
+        self.reader.join()
+        self.process.stdout.close()
+
+
 class Drawer:
-    """Runs figure functions in one worker process; a context manager.
+    """Runs figure functions in worker processes; a context manager.
 
     ``submit(function, *args)`` returns a ``concurrent.futures.Future`` at
     once unless ``pending`` figures are still waiting: then it waits for one
-    (a bounded queue: memory stays flat). A figure that failed is raised by
-    the next :meth:`check`, :meth:`wait` or :meth:`close`. Closing waits for
-    every figure given, also after Ctrl-C, SIGTERM or an error, so no figure is
-    lost and no file is half written (each figure function writes atomically).
-    ``inline=True`` draws in the caller's thread instead (same files).
+    (a bounded queue: memory stays flat). Each job goes to the worker with
+    the fewest jobs waiting, so figures given together (a look's
+    reconstructions and epoch figure) are drawn at once on two cores; a
+    figure that needs others on disk first waits for their futures before
+    it is given (legacy_vae.engine.monitor gathers the epochs so). A figure
+    that failed is raised by the next :meth:`check`, :meth:`wait` or
+    :meth:`close`. Closing waits for every figure given, also after Ctrl-C,
+    SIGTERM or an error, so no figure is lost and no file is half written
+    (each figure function writes atomically). ``inline=True`` draws in the
+    caller's thread instead (same files).
     """
 
-    def __init__(self, pending: int = 8, inline: bool = False):
+    def __init__(self, pending: int = 8, inline: bool = False, workers: int = 2):
         self.inline = inline
         self._slots = threading.BoundedSemaphore(pending)
-        self._lock = threading.Lock()      # the bookkeeping below; never held while writing to the worker
-        self._sending = threading.Lock()   # one job written to the worker at a time
+        self._lock = threading.Lock()  # the bookkeeping below; never held while writing to a worker
         self._futures = []   # given, not yet checked
-        self._waiting = {}   # job number -> future, answered by the worker in order
+        self._waiting = {}   # job number -> (future, worker)
         self._jobs = 0
-        self._process = self._reader = None
+        self._workers = []
         if not inline:
             # The worker imports this very package, wherever it was imported from.
             root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-            self._process = subprocess.Popen([sys.executable, "-m", "legacy_vae.drawing"], env=env,
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            self._reader = threading.Thread(target=self._answers, name="figures-answers", daemon=True)
-            self._reader.start()
+            try:
+                for index in range(workers):
+                    self._workers.append(_Worker(index, env, self._answers))
+            except BaseException:
+                self._close_workers()
+                raise
 
-    def _answers(self) -> None:
-        while (message := _receive(self._process.stdout)) is not None:
+    def _answers(self, worker: _Worker) -> None:
+        while (message := _receive(worker.process.stdout)) is not None:
             number, ok, value = message
             with self._lock:
-                future = self._waiting.pop(number)
+                future, _ = self._waiting.pop(number)
+                worker.jobs -= 1
             self._slots.release()
             if ok:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-        with self._lock:  # the worker died: nothing more will be answered
-            lost, self._waiting = list(self._waiting.values()), {}
+        with self._lock:  # the worker died: nothing more will come from it
+            lost = [number for number, (_, owner) in self._waiting.items() if owner is worker]
+            lost = [self._waiting.pop(number)[0] for number in lost]
+            worker.jobs = 0
         for future in lost:
             self._slots.release()
             future.set_exception(RuntimeError("the figure worker process ended before drawing this figure"))
@@ -113,19 +150,21 @@ class Drawer:
         else:
             self._slots.acquire()
             future = Future()
-            # Writing to the worker can block until it reads, and it reads only after the answer
-            # reader took its last answer; the reader needs ``_lock``, so the write holds only
-            # ``_sending`` (one job's bytes at a time), never ``_lock``.
-            with self._sending:
-                with self._lock:
-                    self._jobs += 1
-                    number = self._jobs
-                    self._waiting[number] = future
+            with self._lock:
+                worker = min(self._workers, key=lambda w: w.jobs)
+                worker.jobs += 1
+                self._jobs += 1
+                number = self._jobs
+                self._waiting[number] = (future, worker)
+            # Writing to a worker can block until it reads; its answer reader needs ``_lock``,
+            # so the write holds only that worker's ``sending`` lock, never ``_lock``.
+            with worker.sending:
                 try:
-                    _send(self._process.stdin, (number, function, args))
+                    _send(worker.process.stdin, (number, function, args))
                 except (BrokenPipeError, OSError):
                     with self._lock:
-                        self._waiting.pop(number, None)
+                        if self._waiting.pop(number, None) is not None:
+                            worker.jobs -= 1
                     self._slots.release()
                     raise RuntimeError("the figure worker process has ended") from None
         with self._lock:
@@ -153,16 +192,16 @@ class Drawer:
             raise error
 
     def close(self) -> None:
-        """Wait for every figure, let the worker go, then raise the first failed figure's error."""
+        """Wait for every figure, let the workers go, then raise the first failed figure's error."""
         try:
             self.wait()
         finally:
-            if self._process is not None:
-                self._process.stdin.close()  # the worker leaves at the end of its input
-                self._process.wait()
-                self._reader.join()
-                self._process.stdout.close()
-                self._process = None
+            self._close_workers()
+
+    def _close_workers(self) -> None:
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close()
 
     def __enter__(self):
         return self
@@ -177,19 +216,48 @@ class Drawer:
             pass
 
 
+def _read_jobs(stream, jobs: queue.SimpleQueue) -> None:
+    # Take each job off the pipe as soon as it arrives, so that a training thread's write never
+    # waits for a figure being drawn (the Drawer's semaphore bounds how many wait here).
+    while (data := _receive_bytes(stream)) is not None:
+        jobs.put(data)
+    jobs.put(None)
+
+
 def _worker() -> None:
-    """The worker's loop: a job from stdin, its answer to stdout, until stdin ends."""
+    """The worker's loop: a job from stdin, its answer to stdout, until stdin ends.
+
+    An answer that cannot be sent means the training process is gone (killed
+    outright): the worker leaves then, after the figure in hand.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    jobs, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed, by Python or a library, goes to stderr, never into the answers
-    while (message := _receive(jobs)) is not None:
-        number, function, args = message
+    jobs = queue.SimpleQueue()
+    threading.Thread(target=_read_jobs, args=(sys.stdin.buffer, jobs), daemon=True).start()
+    _warm_up()
+
+    while (data := jobs.get()) is not None:
+        number, function, args = pickle.loads(data)
         try:
             answer = (number, True, function(*args))
         except Exception as error:  # noqa: BLE001 - handed back to the training process
             answer = (number, False, _picklable(error))
-        _send(answers, answer)
+        try:
+            _send(answers, answer)
+        except BrokenPipeError:
+            return
+
+
+def _warm_up() -> None:
+    # Load matplotlib, its fonts and the PNG encoder now, while the training process starts up
+    # (about 0.6 s), rather than in the first figure, which a checkpoint waits for.
+    import numpy as np
+
+    from legacy_vae import plots
+
+    plots.to_png_bytes(plots.digit_grid(np.zeros((1, 784)), cols=1, title="warm-up"))
 
 
 def _picklable(error: Exception) -> Exception:
@@ -222,3 +290,7 @@ if __name__ == "__main__":
     from legacy_vae.drawing import _worker as worker
 
     worker()
+    sys.stderr.flush()
+    # Every answer is sent and every figure written: skip the interpreter's teardown of
+    # matplotlib (about 0.3 s, which the Drawer's close would wait for).
+    os._exit(0)

@@ -56,7 +56,18 @@ def test_the_queue_is_bounded():
         assert time.perf_counter() - started < 0.9  # two fit in the queue
         draw.submit(time.sleep, 0.0)  # the third waits for the first
         assert time.perf_counter() - started >= 0.9
-    assert draw._process is None
+    assert draw._workers == []
+
+
+def test_figures_given_together_are_drawn_at_once():
+    """Two workers: two one-second jobs given together take about one second, not two."""
+    with figures.Drawer() as draw:
+        draw.submit(time.sleep, 0.0)
+        draw.wait()  # both workers have started
+        started = time.perf_counter()
+        futures = [draw.submit(time.sleep, 1.0) for _ in range(2)]
+        draw.wait(futures)
+        assert time.perf_counter() - started < 1.9
 
 
 def test_a_failed_write_in_the_worker_is_the_one_line_write_error(tmp_path):
@@ -124,7 +135,7 @@ def test_epochs_is_built_from_the_files_on_disk(tmp_path):
 
 def test_the_worker_leaves_with_a_killed_process_and_needs_no_main_guard(tmp_path):
     """A script with no ``if __name__ == "__main__"`` starts a worker, hands it a figure and is
-    killed outright: the worker finishes that figure and leaves, closing the caller's pipes."""
+    killed outright: the workers finish what they hold and leave, closing the caller's pipes."""
     script = textwrap.dedent("""
         import os, signal
         import numpy as np
@@ -132,18 +143,19 @@ def test_the_worker_leaves_with_a_killed_process_and_needs_no_main_guard(tmp_pat
         draw = figures.Drawer()
         digits = np.random.default_rng(0).random((5, 784), dtype=np.float32)
         draw.submit(figures.reconstructions, "figs", "slim", 0, digits, digits, digits)
-        print(draw._process.pid, flush=True)
+        print(*(w.process.pid for w in draw._workers), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     (tmp_path / "script.py").write_text(script)
     done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)  # a worker left running would hold the pipes open past this
     assert done.returncode == -signal.SIGKILL, done.stderr
-    worker = int(done.stdout.split()[0])
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert len(workers) == 2
     deadline = time.monotonic() + 30
-    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not os.path.exists(f"/proc/{worker}")
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)
     assert [p.name for p in (tmp_path / "figs").iterdir()] == ["reconstructions-step0.png"]
 
 
@@ -166,7 +178,8 @@ def test_two_threads_handing_over_large_figures_never_deadlock():
     for thread in threads:
         thread.join(120)
     if len(finished) < 2:
-        draw._process.kill()  # a deadlock: free the threads before failing
+        for worker in draw._workers:
+            worker.process.kill()  # a deadlock: free the threads before failing
     try:
         draw.close()
     except RuntimeError:  # the killed worker's lost figures
