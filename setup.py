@@ -40,7 +40,7 @@ setup(
         # The tests run every notebook (00 included) and use TFP as an independent oracle.
         "test": ["pytest", "pytest-xdist", *NOTEBOOKS, *TF1],
     },
-    entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:main"]},
+    entry_points={"console_scripts": ["legacy-vae=legacy_vae.cli:command"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -1,4 +1,4 @@
 """``python -m legacy_vae`` is the ``legacy-vae`` command."""
-from legacy_vae.cli import main
+from legacy_vae.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())

@@ -69,6 +69,36 @@ def _resume_hint(run_dir: Path):
         raise
 
 
+def _import_tensorflow() -> None:
+    # Without its C++ start-up lines, and without Keras 3, which the graph models never use
+    # (the cvae imports it when it builds its model). A no-op once TensorFlow is loaded.
+    from legacy_vae.quiet import import_tensorflow
+
+    import_tensorflow(keras=False)
+
+
+@contextlib.contextmanager
+def _started(configs):
+    """(draw, datasets): the figure worker and MNIST, set going before TensorFlow is imported.
+
+    Neither needs TensorFlow, and its import keeps one core busy for about
+    3 s: meanwhile the worker imports matplotlib in its own process and a
+    thread reads the MNIST files (zlib and NumPy release the GIL), so the
+    first step comes sooner (docs/performance.md has the times).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from legacy_vae import figures
+    from legacy_vae.engine import model_data
+
+    with figures.Drawer() as draw:  # one worker process draws every model's figures
+        with ThreadPoolExecutor(1, thread_name_prefix="read-mnist") as reader:
+            reading = reader.submit(model_data.load_datasets, configs)
+            _import_tensorflow()
+            datasets = reading.result()  # a missing or damaged file raises its DataError here
+        yield draw, datasets
+
+
 def _remove_if_empty(folders) -> None:
     for folder in folders:
         with contextlib.suppress(OSError):
@@ -93,17 +123,21 @@ def run(configs, out=None, progress=True) -> dict:
     try:
         with locks.hold(folders), _resume_hint(run_dir):
             if models == ["cvae"]:
+                _import_tensorflow()
                 return _cvae(configs[0], run_dir, resume=False, progress=progress)
             started = time.perf_counter()
             if {c.loop for c in configs} == {"classic"}:
+                _import_tensorflow()
                 from legacy_vae.models import classic
 
                 # The seeds' loops, one model after the other, as they were run.
                 results = [classic.TRAIN[c.model](c, roots[c.model]) for c in configs]
                 return _finish(run_dir, results, roots, started)
-            from legacy_vae.engine import parallel
+            with _started(configs) as (draw, datasets):
+                from legacy_vae.engine import parallel
 
-            results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress)
+                results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress,
+                                                draw=draw, datasets=datasets)
             return _finish(run_dir, results, roots, started)
     except BaseException:
         _remove_if_empty(reversed(created))
@@ -130,6 +164,7 @@ def resume(run_dir, steps=None, progress=True) -> dict:
         configs = {m: c.replace(steps=steps) for m, c in configs.items()}
     folders = [run_dir, *(root for root in roots.values() if root != run_dir)]
     with locks.hold(folders), _resume_hint(run_dir):
+        _import_tensorflow()
         if list(configs) == ["cvae"]:
             return _cvae(configs["cvae"], run_dir, resume=True, progress=progress)
         return _resume_graph(run_dir, roots, configs, progress)

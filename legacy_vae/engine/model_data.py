@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 
 from legacy_vae import streams
-from legacy_vae.data import DataSet, binarize_dynamic, binarize_static
+from legacy_vae.data import DataSet, binarize_dynamic, binarize_static, read_data_sets
 
 
 @dataclasses.dataclass
@@ -51,6 +51,18 @@ class ModelData:
         for _ in range(batches_drawn):
             dataset.next_batch(size)
         return dataset
+
+
+def load_datasets(configs) -> dict:
+    """``read_data_sets`` for each config (``{model: Datasets}``), read once per (data folder, seed).
+
+    Needs no TensorFlow: legacy_vae.train reads MNIST in a thread while it imports TensorFlow."""
+    cache = {}
+    for config in configs:
+        key = (config.data_dir, config.seed)
+        if key not in cache:
+            cache[key] = read_data_sets(config.data_dir, validation_size=5000, seed=config.seed)
+    return {config.model: cache[(config.data_dir, config.seed)] for config in configs}
 
 
 def prepare_data(config, datasets) -> ModelData:

@@ -44,17 +44,6 @@ class SideBySide:
         self.draw.submit(figures.side_by_side, self.folder, step, {name: entry[name] for name in self.models})
 
 
-def _load_datasets(configs):
-    from legacy_vae.data import read_data_sets
-
-    cache = {}
-    for config in configs:
-        key = (config.data_dir, config.seed)
-        if key not in cache:
-            cache[key] = read_data_sets(config.data_dir, validation_size=5000, seed=config.seed)
-    return {config.model: cache[(config.data_dir, config.seed)] for config in configs}
-
-
 def _say_lock():
     lock = threading.Lock()
 
@@ -73,18 +62,25 @@ def _wait(workers):
         worker.join()
 
 
-def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bool) -> list[dict]:
+def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bool,
+                 draw=None, datasets=None) -> list[dict]:
     """Train each config into ``roots[model]`` at once; return their results in order.
 
+    ``draw`` (a figures.Drawer) and ``datasets`` (of model_data.load_datasets)
+    may have been started before TensorFlow was imported (legacy_vae.train);
+    without them this function starts its own.
     Raises KeyboardInterrupt after Ctrl-C (every model saved a checkpoint)
     and the first model's error if one failed (the others were stopped).
     """
-    with figures.Drawer() as draw:  # one worker process draws every model's figures
-        return _train_models(configs, run_dir, roots, resume, progress, draw)
+    if draw is None:
+        with figures.Drawer() as draw:  # one worker process draws every model's figures
+            return _train_models(configs, run_dir, roots, resume, progress, draw, datasets)
+    return _train_models(configs, run_dir, roots, resume, progress, draw, datasets)
 
 
-def _train_models(configs, run_dir, roots, resume, progress, draw):
-    datasets = _load_datasets(configs)
+def _train_models(configs, run_dir, roots, resume, progress, draw, datasets):
+    if datasets is None:
+        datasets = model_data.load_datasets(configs)
     pools = threads.session_threads(len(configs))
     side = SideBySide(run_dir / "figures", [c.model for c in configs], draw) if len(configs) > 1 else None
     stop, say, outcomes = threading.Event(), _say_lock(), {}
