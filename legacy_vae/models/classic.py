@@ -31,6 +31,13 @@ from legacy_vae.models import post, slim_vae
 
 v1 = tf.compat.v1
 
+# Pools of the session's own, one thread per op and two ops at once: for these small matmuls fed
+# one batch at a time, the fastest of the thread settings measured (docs/performance.md, "The
+# classic loop's session"); the default (every core for each op, pools shared by all sessions)
+# spends more on hand-offs than the split work saves.
+SESSION_CONFIG = v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=2,
+                                use_per_session_threads=True)
+
 
 def binarized(images, config):
     """The images as the model trains on them (``static``: thresholded at 0.5, as the Slim notebook did)."""
@@ -44,7 +51,8 @@ def train_post(config, out, say=print) -> dict:
     test_images = binarized(mnist.test.images, config)
     out, every = Path(out), config.visualize_every
     epochs = -(-config.steps // every)
-    with figures.Drawer() as draw, v1.Session(graph=h.graph) as sess:  # draw: figures in a worker process
+    # draw: figures in worker processes
+    with figures.Drawer() as draw, v1.Session(graph=h.graph, config=SESSION_CONFIG) as sess:
         sess.run(h.init_op)
         started = time.perf_counter()
         for epoch in range(epochs + 1):  # one look more, after the last epoch
@@ -68,7 +76,7 @@ def train_slim(config, out, say=print) -> dict:
     h = slim_vae.build(config)
     mnist = read_data_sets(config.data_dir, seed=config.seed)
     out = Path(out)
-    with figures.Drawer() as draw, v1.Session(graph=h.graph) as sess:
+    with figures.Drawer() as draw, v1.Session(graph=h.graph, config=SESSION_CONFIG) as sess:
         sess.run(h.init_op)
         started = time.perf_counter()
         for i in range(config.steps + 1):
