@@ -79,7 +79,7 @@ def _import_tensorflow() -> None:
 
 @contextlib.contextmanager
 def _started(configs):
-    """(draw, datasets): the figure worker and MNIST, set going before TensorFlow is imported.
+    """(draw, datasets): the figure workers and MNIST, set going before TensorFlow is imported.
 
     Neither needs TensorFlow, and its import keeps one core busy for about
     3 s: meanwhile the worker imports matplotlib in its own process and a
@@ -91,7 +91,7 @@ def _started(configs):
     from legacy_vae import figures
     from legacy_vae.engine import model_data
 
-    with figures.Drawer() as draw:  # one worker process draws every model's figures
+    with figures.Drawer() as draw:  # worker processes draw every model's figures
         with ThreadPoolExecutor(1, thread_name_prefix="read-mnist") as reader:
             reading = reader.submit(model_data.load_datasets, configs)
             _import_tensorflow()

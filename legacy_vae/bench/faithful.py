@@ -10,7 +10,7 @@ its own and each at faithful defaults (post: 12,000 steps, Slim: 20,000):
   test ELBO (post) or loss (Slim) before and after, save a checkpoint and
   check one batch with fixed noise; they draw no figures;
 * ``legacy-vae train --loop classic --model M``: the seeds' loops, with every
-  figure of the run (a worker process draws them);
+  figure of the run (worker processes draw them);
 * ``legacy-vae train --model M``: the fast loop, every figure, validation
   every ``visualize_every`` steps, checkpoints, summaries and the test table;
 * ``legacy-vae train``: both models side by side, against the two 2017

@@ -122,7 +122,7 @@ def main(argv=None) -> int:
         from legacy_vae.engine.threads import thread_env
 
         thread_env()
-        # Not for train (legacy_vae.train imports it once the figure worker and the data are on
+        # Not for train (legacy_vae.train imports it once the figure workers and the data are on
         # their way), nor for a command whose process trains nothing (bench faithful).
         if args.command != "train" and getattr(args, "bench", None) != "faithful":
             from legacy_vae.quiet import import_tensorflow

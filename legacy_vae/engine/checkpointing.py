@@ -33,7 +33,7 @@ class FiniteParametersCheck(v1.train.CheckpointSaverListener):
 
 
 class FiguresWritten(v1.train.CheckpointSaverListener):
-    """Before a checkpoint, wait for the figures given so far (drawn in a worker process).
+    """Before a checkpoint, wait for the figures given so far (drawn by worker processes).
 
     A resumed run does not draw again the steps its checkpoint covers, so a
     checkpoint may exist only once their figures are on disk; a figure that

@@ -19,7 +19,7 @@ TensorBoard gets the validation scalars and the figures as hand-made
 ``Summary`` protos: the numbers are means over several session runs (the
 5,000 validation images go in chunks), which no in-graph summary op sees.
 
-The figures are drawn by a figures.Drawer (a worker process): the training
+The figures are drawn by a figures.Drawer (worker processes): the training
 thread computes their arrays, hands them over and goes on; a figure's image
 summary is written once its PNG is back, at a later look or at :meth:`Monitor.close`.
 """

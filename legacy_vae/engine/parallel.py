@@ -73,7 +73,7 @@ def train_models(configs, run_dir: Path, roots: dict, resume: bool, progress: bo
     and the first model's error if one failed (the others were stopped).
     """
     if draw is None:
-        with figures.Drawer() as draw:  # one worker process draws every model's figures
+        with figures.Drawer() as draw:  # worker processes draw every model's figures
             return _train_models(configs, run_dir, roots, resume, progress, draw, datasets)
     return _train_models(configs, run_dir, roots, resume, progress, draw, datasets)
 
