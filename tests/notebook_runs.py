@@ -7,7 +7,7 @@ workers of this run share (the parent of the workers' base temp folders),
 under a per-notebook ``flock``: the first worker to ask runs it, a second
 one waits for it and reads the result, so ``test_notebooks_html.py`` reuses
 the notebooks that the ``test_notebook_*.py`` files ran. One test file per
-notebook lets ``--dist loadfile`` spread them over the workers.
+notebook lets pytest-xdist spread them over the workers.
 
 The kernel is this interpreter (``sys.executable``) through a kernelspec
 written to a temporary folder, so a fresh CI virtualenv runs the notebooks

@@ -1,6 +1,6 @@
 """Every notebook is present and committed clean; each one's run is checked in its own test_notebook_NN.py.
 
-The runs are split one file per notebook so that ``--dist loadfile`` spreads
+The runs are split one file per notebook so that pytest-xdist spreads
 them over the workers, and each notebook is executed once per test run
 (``notebook_runs``), whichever file asks for it first.
 """
