@@ -160,6 +160,26 @@ def test_the_input_pipeline_runs_without_autotuning():
     assert options.autotune_options.HasField("enabled") and options.autotune_options.enabled is False
 
 
+def test_evaluation_on_a_thread_pool_gives_the_same_numbers():
+    """The monitor's chunks on two threads at once: the same ELBO terms and codes, bit for bit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from legacy_vae.engine import monitor
+
+    handles = post.build(defaults("post"))
+    images = np.random.default_rng(0).random((2500, 784), dtype=np.float32)  # 3 chunks, the last short
+    with v1.Session(graph=handles.graph) as session, ThreadPoolExecutor(2) as pool:
+        session.run(handles.init_op)
+        alone = monitor.evaluate_with(session, handles, images, handles.z)
+        at_once = monitor.evaluate_with(session, handles, images, handles.z, pool=pool)
+        codes = [monitor.codes(session, handles, images, pool=p) for p in (None, pool)]
+    assert alone[0] == at_once[0] and alone[0]["elbo"] < -100
+    np.testing.assert_array_equal(alone[1], at_once[1])
+    assert alone[1].shape == (2500, 2)
+    np.testing.assert_array_equal(*codes)
+    assert not np.array_equal(codes[0], alone[1])  # means, not the sampled codes
+
+
 def test_fast_and_feed_paths_compute_the_same_loss(mnist_dir):
     config = defaults("post").replace(steps=10)
     data = model_data.prepare_data(config, read_data_sets(mnist_dir, seed=0))

@@ -50,11 +50,8 @@ def evaluate_with(session, handles, images, tensor, chunk: int = EVAL_CHUNK, poo
 
     ``pool`` (an executor) runs the chunks at once; the results keep their order."""
     fetches = [handles.per_image_log_likelihood, handles.per_image_kl] + ([tensor] if tensor is not None else [])
-    starts = range(0, len(images), chunk)
-    feeds = [handles.feed(images[start:start + chunk]) for start in starts]  # bad images: raised here
-    outputs = (pool.map if pool is not None else map)(lambda feed: session.run(fetches, feed), feeds)
     log_lik, kl, values = [], [], []
-    for got in outputs:
+    for got in _run_chunks(session, handles, images, fetches, chunk, pool):
         log_lik.append(got[0])
         kl.append(got[1])
         values.extend(got[2:])
@@ -67,8 +64,14 @@ def evaluate_with(session, handles, images, tensor, chunk: int = EVAL_CHUNK, poo
 def codes(session, handles, images, chunk: int = EVAL_CHUNK, tensor=None, pool=None) -> np.ndarray:
     """Posterior means of ``images`` (or another per-image ``tensor``, e.g. ``handles.z``)."""
     tensor = handles.code_mean if tensor is None else tensor
-    feeds = [handles.feed(images[s:s + chunk]) for s in range(0, len(images), chunk)]
-    return np.concatenate(list((pool.map if pool is not None else map)(lambda feed: session.run(tensor, feed), feeds)))
+    return np.concatenate(list(_run_chunks(session, handles, images, tensor, chunk, pool)))
+
+
+def _run_chunks(session, handles, images, fetches, chunk, pool):
+    """``session.run(fetches)`` on each ``chunk`` of ``images``, in order; on ``pool`` at once."""
+    # Every feed first: bad images are refused before any chunk runs.
+    feeds = [handles.feed(images[start:start + chunk]) for start in range(0, len(images), chunk)]
+    return (pool.map if pool is not None else map)(lambda feed: session.run(fetches, feed), feeds)
 
 
 def _image_summary(tag: str, png: bytes):
