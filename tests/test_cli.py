@@ -113,3 +113,19 @@ def test_only_the_cvae_counts_epochs():
         defaults("cvae").replace(epoch_steps=None)
     with pytest.raises(ValueError, match="epoch_steps must be a positive integer"):
         defaults("cvae").replace(epoch_steps=0)
+
+
+def test_the_console_script_is_main_then_a_frozen_collector(monkeypatch):
+    """``legacy-vae`` runs cli.command: main's exit status, then gc.freeze so the exit skips the
+    collector's last walk over TensorFlow's objects (docs/performance.md)."""
+    import gc
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts["legacy-vae"] == "legacy_vae.cli:command"
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    try:
+        assert cli.command() == 3
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -133,6 +133,21 @@ def test_epochs_is_built_from_the_files_on_disk(tmp_path):
     assert figures.epochs(tmp_path / "none") == 0 and not (tmp_path / "none").exists()
 
 
+def test_epochs_writes_the_sheet_and_the_gif_as_two_jobs(tmp_path):
+    """The monitor gives the GIF and the sheet to the two workers separately: each job writes its
+    own file only, and together they are what one call writes."""
+    rng = np.random.default_rng(0)
+    for step in (0, 10):
+        figures.epoch(tmp_path, "post", step, rng.normal(size=(50, 2)), rng.integers(0, 10, 50),
+                      rng.random((10, 784)), -100.0 - step, False)
+    assert figures.epochs(tmp_path, ("gif",)) == 2
+    assert (tmp_path / "epochs.gif").exists() and not (tmp_path / "epochs.png").exists()
+    assert figures.epochs(tmp_path, ("png",)) == 2
+    sheet, gif = (tmp_path / "epochs.png").read_bytes(), (tmp_path / "epochs.gif").read_bytes()
+    figures.epochs(tmp_path)
+    assert (tmp_path / "epochs.png").read_bytes() == sheet and (tmp_path / "epochs.gif").read_bytes() == gif
+
+
 def test_the_worker_leaves_with_a_killed_process_and_needs_no_main_guard(tmp_path):
     """A script with no ``if __name__ == "__main__"`` starts a worker, hands it a figure and is
     killed outright: the workers finish what they hold and leave, closing the caller's pipes."""

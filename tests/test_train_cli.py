@@ -110,3 +110,20 @@ def test_readmes_gallery_script_makes_small_pngs_from_a_run(both, tmp_path):
     # The epochs sheet stacks the rows of steps 0 and 200 (the last).
     row = Image.open(run / "post" / "figures" / "epoch-step0.png")
     assert Image.open(made[1]).height == pytest.approx(2 * row.height * 2 / 3, abs=2)
+
+
+def test_a_damaged_mnist_file_stops_train_with_one_line_and_no_run_folder(tmp_path, mnist_dir):
+    """MNIST is read in a thread while TensorFlow imports (legacy_vae.train): a cut-short file
+    still ends the command with the reader's DataError, one line naming the file, exit status 1."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for source in mnist_dir.glob("*-ubyte.gz"):
+        (data / source.name).write_bytes(source.read_bytes())
+    damaged = data / "train-images-idx3-ubyte.gz"
+    damaged.write_bytes(damaged.read_bytes()[:100_000])
+    result = legacy_vae("--model", "post", "--steps", "10", "--data-dir", str(data), "--out", "run",
+                        "--no-progress", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{damaged} is truncated or corrupt" in result.stderr
+    assert not (tmp_path / "run").exists()
