@@ -189,6 +189,12 @@ def side_by_side(shown: dict, step: int) -> Figure:
     inputs differ from the first model's (e.g. the binarized digits the Slim
     model sees) gets its own input row.
     """
+    first, rows, title = side_by_side_rows(shown, step)
+    return reconstructions(first, rows, title=title)
+
+
+def side_by_side_rows(shown: dict, step: int):
+    """(originals, rows, title) of :func:`side_by_side`, for :func:`reconstructions`."""
     models = list(shown)
     first = shown[models[0]][0]
     rows = {}
@@ -197,7 +203,7 @@ def side_by_side(shown: dict, step: int) -> Figure:
         if not (inputs.shape == first.shape and (inputs == first).all()):
             rows[f"{name} input"] = inputs
         rows[name] = recons
-    return reconstructions(first, rows, title=f"the same validation digits, step {step}")
+    return first, rows, f"the same validation digits, step {step}"
 
 
 def to_png_bytes(fig: Figure, dpi: int = 100) -> bytes:
