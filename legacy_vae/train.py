@@ -27,11 +27,19 @@ from legacy_vae.config import Config
 from legacy_vae.failures import WriteError
 
 
-def _finish(run_dir: Path, results: list[dict], roots: dict, started: float) -> dict:
+def _finish(run_dir: Path, results: list[dict], roots: dict, started: float, draw=None) -> dict:
+    # ``draw``: the run's figures.Drawer, still open, whose warm worker draws the loss curves
+    # (this process then never imports matplotlib); closing it waits for them.
     if len(roots) > 1:
         metrics = {m: runs.read_metrics(runs.ModelFolder(root).metrics) for m, root in roots.items()}
         if any(metrics.values()):  # the classic loop keeps no metrics
-            plots.save(plots.loss_curves(metrics), run_dir / "figures" / "loss_curves.png")
+            path = run_dir / "figures" / "loss_curves.png"
+            if draw is not None:
+                from legacy_vae import figures
+
+                draw.submit(figures.save, plots.loss_curves, path, metrics)
+            else:
+                plots.save(plots.loss_curves(metrics), path)
         summary = {"models": {r["model"]: r for r in results}, "wall_seconds": time.perf_counter() - started}
         runs.write_json(run_dir / "results.json", summary)
     else:
@@ -138,7 +146,7 @@ def run(configs, out=None, progress=True) -> dict:
 
                 results = parallel.train_models(configs, run_dir, roots, resume=False, progress=progress,
                                                 draw=draw, datasets=datasets)
-            return _finish(run_dir, results, roots, started)
+                return _finish(run_dir, results, roots, started, draw)
     except BaseException:
         _remove_if_empty(reversed(created))
         raise

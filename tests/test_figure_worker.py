@@ -48,6 +48,24 @@ def test_the_worker_draws_the_files_the_training_thread_drew(tmp_path, mnist_dir
     assert not list((tmp_path / "worker").rglob(".*.part"))
 
 
+def test_the_training_process_never_imports_matplotlib(tmp_path, mnist_dir):
+    """Every figure of ``--model both``, the combined loss curves included, is drawn by a worker."""
+    script = textwrap.dedent(f"""
+        import sys
+        from legacy_vae import train
+        from legacy_vae.config import defaults
+        configs = [defaults(m).replace(steps=20, visualize_every=10, checkpoint_every=10,
+                                       data_dir={str(mnist_dir)!r}) for m in ("post", "slim")]
+        train.run(configs, out="run", progress=False)
+        print("matplotlib" in sys.modules, sorted(m for m in sys.modules if m.startswith("matplotlib"))[:3])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False []"
+    Image.open(tmp_path / "run" / "figures" / "loss_curves.png").verify()
+
+
 def test_the_queue_is_bounded():
     with figures.Drawer(pending=2) as draw:
         started = time.perf_counter()
