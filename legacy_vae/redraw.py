@@ -35,20 +35,25 @@ class Redrawer:
 
     def __init__(self, keep: int = 4):
         self.keep = keep
-        self._figures: OrderedDict = OrderedDict()  # layout -> (figure, its images row by row)
+        self._figures: OrderedDict = OrderedDict()  # layout -> (figure, its images row by row, rcParams)
         self._lock = threading.Lock()
 
     def reconstructions(self, originals, rows: dict, title: str | None = None, dpi: int = 100) -> bytes:
         """The PNG of ``plots.reconstructions(originals, rows, title)`` at ``dpi``."""
+        import matplotlib
+
         labelled = [("input", plots._as_digits(originals))] + [(k, plots._as_digits(v)) for k, v in rows.items()]
         layout = (tuple(name for name, _ in labelled), tuple(d.shape for _, d in labelled), title is None)
         with self._lock:
             kept = self._figures.pop(layout, None)
-            if kept is None:
+            # A figure kept from before a change of matplotlib's settings (a notebook's style) is not
+            # what a new figure would be now: build a new one then.
+            settings = dict(dict.items(matplotlib.rcParams))  # as stored: reading "backend" would load pyplot
+            if kept is None or kept[2] != settings:
                 figure = plots.reconstructions(originals, rows, title=title)
-                kept = (figure, [ax.images[0] for ax in figure.axes])
+                kept = (figure, [ax.images[0] for ax in figure.axes], settings)
             else:
-                self._refill(*kept, [d for _, d in labelled], title)
+                self._refill(kept[0], kept[1], [d for _, d in labelled], title)
             self._figures[layout] = kept
             while len(self._figures) > self.keep:
                 self._figures.popitem(last=False)

@@ -59,3 +59,16 @@ def test_threads_drawing_at_once_get_their_own_figures():
         thread.join()
     for (x, title), png in zip(jobs, got):
         assert png == plots.to_png_bytes(plots.reconstructions(x, {"mean": x[::-1]}, title=title))
+
+
+def test_a_change_of_matplotlib_settings_gets_a_new_figure():
+    import matplotlib
+
+    rng, redraw = np.random.default_rng(3), Redrawer()
+    x = digits(rng)
+    redraw.reconstructions(x, {"mean": x}, title="before")
+    with matplotlib.rc_context({"font.size": 14, "image.interpolation": "nearest"}):
+        new = plots.to_png_bytes(plots.reconstructions(x, {"mean": x}, title="during"))
+        assert redraw.reconstructions(x, {"mean": x}, title="during") == new
+    assert redraw.reconstructions(x, {"mean": x}, title="after") == \
+        plots.to_png_bytes(plots.reconstructions(x, {"mean": x}, title="after"))
