@@ -16,7 +16,7 @@ run and a fast run write the same pictures. Each file is written atomically.
 Drawing a figure (matplotlib layout, PNG encoding) takes 0.1 to 0.3 s of
 CPU. The reconstruction and side-by-side figures are drawn into the figure
 of the same layout kept from the last time (legacy_vae.redraw: the same
-PNG bytes for about 0.08 s); the training loops hand the arrays to a ``Drawer``
+PNG bytes for less than half the CPU); the training loops hand the arrays to a ``Drawer``
 (legacy_vae.drawing), which runs these same functions in worker processes,
 so training never waits for a figure. Its queue is bounded (memory stays
 flat) and closing it waits for the last figure; a failed write comes back
