@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
+from legacy_vae import cli
 from legacy_vae.bench import faithful
+from legacy_vae.engine.threads import THREADPOOL_ENV
 
 STEPS = 30
 
@@ -22,6 +24,18 @@ def test_ratios_are_computed_from_the_measured_values():
     assert (script["wall_ratio"], script["speed_ratio"], script["steps_per_second"]) == (1.0, 1.0, 25.0)
     assert (fast["wall_ratio"], fast["speed_ratio"], fast["overhead"]) == (0.5, 2.0, 8.0)
     assert both["wall_ratio"] == 0.5 and both["speed_ratio"] is None and both["steps_per_second"] is None
+
+
+def test_the_2017_scripts_start_without_the_packages_thread_variable(monkeypatch, mnist_dir):
+    # notebook 00 starts them from a kernel that never set it; each `legacy-vae train` sets it itself.
+    monkeypatch.delenv(THREADPOOL_ENV, raising=False)
+    seen = []
+    monkeypatch.setattr(faithful, "main", lambda **kwargs: seen.append(faithful._environment(legacy_keras=False)))
+    assert cli.main(["bench", "faithful", "--steps", "1", "--data-dir", str(mnist_dir)]) == 0
+    assert len(seen) == 1 and THREADPOOL_ENV not in seen[0]
+    monkeypatch.setenv(THREADPOOL_ENV, "0")  # a user's own setting reaches every command
+    assert cli.main(["bench", "faithful", "--steps", "1", "--data-dir", str(mnist_dir)]) == 0
+    assert seen[1][THREADPOOL_ENV] == "0"
 
 
 @pytest.fixture(scope="module")

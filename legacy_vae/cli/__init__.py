@@ -117,14 +117,17 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     # Quieten TensorFlow's C++ start-up banner for command-line use; a user's own setting wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if args.command in ("train", "evaluate", "bench"):
+    # bench faithful trains nothing in its own process, and its 2017 scripts must start in the
+    # environment notebook 00 gives them: neither the thread variable nor TensorFlow here (each
+    # `legacy-vae train` it starts sets the variable for itself).
+    if args.command in ("train", "evaluate", "bench") and getattr(args, "bench", None) != "faithful":
         # Thread pools of each session's own must be asked for before TensorFlow starts.
         from legacy_vae.engine.threads import thread_env
 
         thread_env()
-        # Not for train (legacy_vae.train imports it once the figure workers and the data are on
-        # their way), nor for a command whose process trains nothing (bench faithful).
-        if args.command != "train" and getattr(args, "bench", None) != "faithful":
+        # Not for train: legacy_vae.train imports it once the figure workers and the data are on
+        # their way.
+        if args.command != "train":
             from legacy_vae.quiet import import_tensorflow
 
             # Without TensorFlow's C++ start-up lines (TF_CPP_MIN_LOG_LEVEL does not reach them);
