@@ -28,6 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from legacy_vae.failures import RunError
+
 KINDS = ("tensorflow", "figures", "python")
 FIGURE_WORKER = b"legacy_vae.drawing"  # an argument of its own: python -m legacy_vae.drawing
 
@@ -80,7 +82,7 @@ def sample(command: list, interval: float = 0.2) -> list:
             break
         time.sleep(interval)
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed with status {process.returncode}; run it alone to see why")
+        raise RunError(f"{' '.join(command)} failed with status {process.returncode}; run it alone to see why")
     return samples
 
 
@@ -116,7 +118,7 @@ def main(argv=None) -> int:
         parser.error("give a positive --every and a command after --, e.g. -- legacy-vae train --model post")
     try:
         samples = sample(command)
-    except (OSError, RuntimeError) as error:
+    except (OSError, RunError) as error:
         parser.exit(1, f"python -m legacy_vae.bench.cpu: {error}\n")
     print(table(samples, args.every))
     return 0
