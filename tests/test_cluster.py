@@ -126,7 +126,14 @@ def test_two_workers_train_300_steps_and_the_chief_checkpoint_restores_into_post
     assert chief and other, f"updates by worker: {len(chief)}, {len(other)}"
     assert len(chief) + len(other) == steps
     assert max(chief + other) == steps
-    for name in ("metrics.jsonl", "figures/reconstructions-step0.png", "figures/epochs.png", "figures/codes.png"):
+    # The chief's first look copies the weights as its session opens, before its own first update;
+    # the other worker may have got in a few updates first (it did, 11 of them, on a loaded CI run),
+    # and the look is filed under the step it copied.
+    first = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert first["split"] == "validation"
+    assert first["step"] < min(chief) and set(range(1, first["step"] + 1)) <= set(other), (first["step"], chief[:3])
+    for name in ("metrics.jsonl", f"figures/reconstructions-step{first['step']}.png", "figures/epochs.png",
+                 "figures/codes.png"):
         assert (run / name).exists(), name
     assert list((run / "events").glob("events.out.tfevents.*"))
 
@@ -150,8 +157,7 @@ def test_two_workers_train_300_steps_and_the_chief_checkpoint_restores_into_post
         test = evaluate(session, handles, data.test_images)
     # The chief's reported test ELBO is that checkpoint's, recomputed here in post.build's graph.
     assert test["elbo"] == pytest.approx(results["test_elbo"], abs=1e-3)
-    first_validation = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
-    assert first_validation["step"] == 0 and test["elbo"] > first_validation["elbo"] + 100
+    assert test["elbo"] > first["elbo"] + 100
 
 
 def test_a_killed_worker_does_not_stop_the_run(tmp_path, mnist_dir, commands):

@@ -28,10 +28,6 @@ class GlobalStepHook(v1.train.SessionRunHook):
 
     def after_create_session(self, session, coord):
         self.step = int(session.run(self.global_step))
-        self.started(session)
-
-    def started(self, session):
-        pass
 
     def fetches(self):
         return None

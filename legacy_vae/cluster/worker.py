@@ -67,7 +67,7 @@ def _chief_hooks(config, wg, folder, data, writer, start, finished, say):
     saver = checkpointing.CheckpointSaverHook(folder.checkpoints, config.checkpoint_every, wg.saver, writer,
                                            listeners=[checkpointing.FiniteParametersCheck(h, folder.checkpoints)])
     summaries = v1.train.SummarySaverHook(save_steps=log_every, summary_writer=writer, summary_op=train_summary)
-    return monitor, record, [saver, summaries, record]
+    return monitor, record, [chief_records.FirstLook(record), saver, summaries, record]
 
 
 def train_worker(config, spec: dict, index: int, run_dir, *, sync=False, threads=(1, 2), stop=None,
