@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from legacy_vae.engine.threads import cores
 from legacy_vae.failures import RunError
 
 KINDS = ("tensorflow", "figures", "python")
@@ -104,7 +105,7 @@ def table(samples: list, every: float) -> str:
     cpu = sum(totals[kind] for kind in KINDS)
     lines.append("total         " + "".join(f"{totals[kind]:12.2f}" for kind in KINDS))
     lines.append(f"{cpu:.1f} s of CPU in {wall:.1f} s of wall time: {cpu / wall:.2f} cores busy on average "
-                 f"(this machine lets the command use {len(os.sched_getaffinity(0))})")
+                 f"(this machine lets the command use {cores()})")
     return "\n".join(lines)
 
 
