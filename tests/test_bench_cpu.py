@@ -57,6 +57,10 @@ def test_a_failing_command_and_a_missing_command_are_one_line_errors():
     assert done.returncode == 1 and "failed with status 3" in done.stderr and "Traceback" not in done.stderr
     done = subprocess.run([sys.executable, "-m", "legacy_vae.bench.cpu"], capture_output=True, text=True)
     assert done.returncode == 2 and "a command after --" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "legacy_vae.bench.cpu", "--", "no-such-program-here"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "No such file or directory: 'no-such-program-here'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_the_command_prints_a_row_per_window_and_the_total():
