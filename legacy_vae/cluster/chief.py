@@ -3,8 +3,8 @@
 The chief trains like any worker and, besides, keeps the run folder: train
 loss records, validation ELBO and figures as its session opens (step 0 of
 a fresh run, unless another worker got in first) and whenever the global
-step crosses a multiple of ``visualize_every``, and the test set
-at the end, all through the single-process loop's ``Monitor``.
+step crosses a multiple of ``visualize_every``, and the test set at the
+end, all through the single-process loop's ``Monitor``.
 """
 from __future__ import annotations
 
@@ -65,9 +65,9 @@ class ChiefRecordHook(GlobalStepHook):
     runs beside the training (:class:`Evaluations`). The train records are
     means over the chief's own batches since the last record (the other
     workers' losses stay in their processes). Validation runs as the
-    session opens (:class:`FirstLook`), whenever the global step crosses a multiple of ``visualize_every``,
-    and at the end, followed by the test set (``finish``) unless the run was
-    interrupted.
+    session opens (:class:`FirstLook`), whenever the global step crosses a
+    multiple of ``visualize_every``, and at the end, followed by the test
+    set (``finish``) unless the run was interrupted.
     """
 
     def __init__(self, step_after, global_step, handles, snapshot, monitor, visualize_every, log_every, finished):
