@@ -136,6 +136,11 @@ def test_two_workers_train_300_steps_and_the_chief_checkpoint_restores_into_post
                  "figures/codes.png"):
         assert (run / name).exists(), name
     assert list((run / "events").glob("events.out.tfevents.*"))
+    # Each task imports TensorFlow through quiet.import_tensorflow: no C++ start-up lines in its log.
+    from legacy_vae.quiet import START_UP
+    for log in ("ps-0.log", "worker-0.log", "worker-1.log"):
+        text = (run / "cluster" / log).read_text()
+        assert text and not START_UP.search(text), (log, text[:500])
 
     import tensorflow as tf
 
